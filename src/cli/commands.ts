@@ -1,0 +1,53 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { importFile } from '../importer/index.js';
+import { rotateKeys } from '../keys/keystore.js';
+import { resolveMasterKey } from '../keys/master-key.js';
+import { createSealer } from '../keys/sealer.js';
+import { openDatabase } from '../storage/database.js';
+import { migrateToLatest } from '../storage/migrations/migrate.js';
+import { openRuntime } from '../server/runtime.js';
+
+/** `propusk migrate`: apply pending migrations and exit. */
+export async function migrateCommand(config: Config, logger: Logger): Promise<void> {
+  const store = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
+  try {
+    const applied = await migrateToLatest(store, logger);
+    logger.info({ applied }, applied.length === 0 ? 'database schema is up to date' : 'migrations applied');
+  } finally {
+    await store.close();
+  }
+}
+
+/** `propusk import FILE`: create or update organizations, services and people from a JSON file. */
+export async function importCommand(config: Config, logger: Logger, file: string | undefined): Promise<void> {
+  if (file === undefined) {
+    throw new Error('Missing file: usage is `propusk import FILE.json`');
+  }
+  const runtime = await openRuntime(config, logger);
+  try {
+    const summary = await importFile(runtime.store, runtime.sealer, path.resolve(file));
+    logger.info({ file, summary }, 'import finished');
+  } finally {
+    await runtime.store.close();
+  }
+}
+
+/**
+ * `propusk keys rotate`: a new generation of signing and cookie keys becomes
+ * current; the previous ones stay published, so tokens and cookies issued
+ * before still verify. Running nodes pick the new keys up when restarted.
+ */
+export async function rotateKeysCommand(config: Config, logger: Logger): Promise<void> {
+  const store = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
+  try {
+    await migrateToLatest(store, logger);
+    const master = await resolveMasterKey(config.masterKey, config.dataDir);
+    const sealer = createSealer(master.key);
+    const result = await store.db.transaction().execute((trx) => rotateKeys(trx, sealer));
+    logger.info({ retired: result.retired.length, deleted: result.deleted.length }, 'keys rotated; restart every node to sign with the new keys');
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,51 @@
+import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../errors/index.js';
+import { createLogger } from '../logging/logger.js';
+import { importCommand, migrateCommand, rotateKeysCommand } from './commands.js';
+import { startCommand } from './start.js';
+
+const USAGE = `Usage: propusk <command>
+
+Commands:
+  start              Start the server (runs migrations first).
+  migrate            Apply pending database migrations and exit.
+  import FILE.json   Create or update organizations, services and people from a file.
+  keys rotate        Make a new generation of signing and cookie keys current.
+  help               Show this text.
+
+Configuration comes from environment variables; see docs/configuration.md.`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return;
+  }
+
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, pretty: config.env !== 'production' });
+  switch (command) {
+    case 'start':
+      return startCommand(config, logger);
+    case 'migrate':
+      return migrateCommand(config, logger);
+    case 'import':
+      return importCommand(config, logger, args[0]);
+    case 'keys':
+      if (args[0] === 'rotate') {
+        return rotateKeysCommand(config, logger);
+      }
+      throw new Error(`Unknown keys subcommand "${args[0] ?? ''}": the only one is \`keys rotate\``);
+    default:
+      throw new Error(`Unknown command "${command}". Run \`propusk help\` for the list.`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { loadDemo, type DemoHandle } from '../demo/start-demo.js';
+import { buildApp } from '../server/app.js';
+import { openRuntime } from '../server/runtime.js';
+
+/** `propusk start`: serve until SIGINT or SIGTERM, then finish requests in flight and close. */
+export async function startCommand(config: Config, logger: Logger): Promise<void> {
+  const runtime = await openRuntime(config, logger);
+  const app = await buildApp(runtime);
+  let demo: DemoHandle | undefined;
+  try {
+    await app.listen({ port: config.port, host: config.host });
+    logger.info({ issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'Propusk is listening');
+    if (config.demo) {
+      demo = await loadDemo(runtime);
+    }
+  } catch (error) {
+    await app.close();
+    await runtime.store.close();
+    throw error;
+  }
+
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await demo?.close();
+    await app.close();
+    await runtime.store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { importRecords } from '../importer/index.js';
+import type { Runtime } from '../server/runtime.js';
+import { findService } from '../storage/services.js';
+import { demoAccounts } from './demo-accounts.js';
+import { startDemoRelyingParty, type DemoService } from './relying-party/server.js';
+
+export interface DemoHandle {
+  close(): Promise<void>;
+}
+
+interface DemoFile {
+  services: Array<{ client_id: string; client_secret: string; display_name: string }>;
+}
+
+const DEMO_FILE = new URL('./demo-data.json', import.meta.url);
+
+const ENGLISH_NAMES: Record<string, string> = {
+  zhurnal: 'Journal',
+  dnevnik: 'Diary',
+  biblioteka: 'Library',
+  portfolio: 'Portfolio',
+  spravka: 'Help desk',
+};
+
+/**
+ * Demo mode: load the demo school on first start, start the demo relying
+ * party that plays the five services, and print the demo logins.
+ */
+export async function loadDemo(runtime: Runtime): Promise<DemoHandle> {
+  const { config, logger, store, sealer } = runtime;
+  const data = JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as DemoFile;
+
+  if ((await findService(store.db, 'dnevnik')) === undefined) {
+    await importRecords(store, sealer, data);
+    logger.info('demo data loaded');
+  }
+
+  const services: DemoService[] = data.services.map((service) => ({
+    clientId: service.client_id,
+    clientSecret: service.client_secret,
+    displayName: service.display_name,
+    displayNameEn: ENGLISH_NAMES[service.client_id] ?? service.display_name,
+    path: service.client_id,
+  }));
+  const relyingParty = await startDemoRelyingParty({
+    issuer: config.issuer,
+    port: config.demoRelyingPartyPort,
+    host: config.host,
+    services,
+    logger: logger.child({ component: 'demo-rp' }),
+  });
+
+  const lines = demoAccounts().map((account) => `  ${account.who}: ${account.login} / ${account.password}`);
+  // Printed to the console, not the log: these are made-up demo passwords.
+  console.log(
+    [
+      '',
+      `Propusk demo: ${config.issuer}/`,
+      `Demo school services: ${relyingParty.url}/`,
+      'Demo accounts:',
+      ...lines,
+      '',
+    ].join('\n'),
+  );
+  return relyingParty;
+}

@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Config } from '../config/load.js';
+import { displayName } from '../identity/claims.js';
+import type { SessionReader } from '../oidc/sessions.js';
+import { ACCOUNT_CLIENT_ID, ROUTES } from '../oidc/scopes.js';
+import { loadRoles } from '../roles/load.js';
+import { roleLabel } from '../roles/labels.js';
+import type { CsrfGuard } from '../server/csrf.js';
+import { pageContextFor } from '../server/page-context.js';
+import { findPersonById } from '../storage/people.js';
+import type { DatabaseSchema } from '../storage/schema.js';
+import { listServices } from '../storage/services.js';
+import { getSessionState, setActiveRole } from '../storage/session-state.js';
+import { anonymousHomePage, homePage } from '../ui/pages/home.js';
+
+export interface HomeDeps {
+  config: Config;
+  db: Kysely<DatabaseSchema>;
+  readSession: SessionReader;
+  csrf: CsrfGuard;
+}
+
+const SWITCH_CSRF = 'switch-role';
+const switchForm = z.object({ csrf: z.string().max(128).optional(), role: z.string().max(128).default('') });
+
+/**
+ * Propusk's own sign-in goes through the authorization endpoint like any
+ * service's, as the built-in public client. The code that comes back is not
+ * redeemed: the home page reads the session itself, and the unredeemed code
+ * expires within a minute and is useless without its PKCE verifier.
+ */
+function accountLoginUrl(config: Config): string {
+  const verifier = randomBytes(32).toString('base64url');
+  const url = new URL(`${config.issuer}${ROUTES.authorization}`);
+  url.search = new URLSearchParams({
+    client_id: ACCOUNT_CLIENT_ID,
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: `${config.issuer}/`,
+    state: randomBytes(16).toString('base64url'),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  return url.toString();
+}
+
+async function renderHome(deps: HomeDeps, request: FastifyRequest, reply: FastifyReply, notice: boolean) {
+  const page = pageContextFor(request, deps.config.demo);
+  const session = await deps.readSession(request.raw, reply.raw);
+  const person = session === undefined ? undefined : await findPersonById(deps.db, session.accountId);
+  if (session === undefined || person === undefined) {
+    return reply.type('text/html; charset=utf-8').send(anonymousHomePage(page, '/login'));
+  }
+
+  const roles = await loadRoles(deps.db, person.id);
+  const state = await getSessionState(deps.db, session.uid);
+  const active = roles.find((role) => role.id === state?.activeRoleId) ?? roles[0];
+  const services = active === undefined ? [] : (await listServices(deps.db)).filter((service) => service.acceptedRoleKinds.includes(active.kind));
+
+  return reply.type('text/html; charset=utf-8').send(
+    homePage(page, {
+      personName: displayName(person),
+      activeRoleLabel: active === undefined ? null : roleLabel(active, page.t),
+      roles: roles.map((role) => ({ id: role.id, label: roleLabel(role, page.t), active: role.id === active?.id })),
+      services: services.map((service) => ({ name: service.displayName, url: service.homeUrl })),
+      switchAction: '/role',
+      csrfToken: deps.csrf.issue(request, reply, SWITCH_CSRF),
+      logoutUrl: ROUTES.end_session,
+      notice: notice ? page.t('home.role_switched') : null,
+    }),
+  );
+}
+
+export function registerHome(app: FastifyInstance, deps: HomeDeps): void {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    // The account client's authorization response lands here; drop its
+    // parameters from the address bar and history.
+    if (request.query.code !== undefined || request.query.error !== undefined) {
+      return reply.redirect('/', 303);
+    }
+    return renderHome(deps, request, reply, request.query.switched === '1');
+  });
+
+  app.get('/login', async (_request, reply) => reply.redirect(accountLoginUrl(deps.config), 303));
+
+  app.post('/role', async (request, reply) => {
+    const form = switchForm.safeParse(request.body ?? {});
+    deps.csrf.verify(request, SWITCH_CSRF, form.success ? form.data.csrf : undefined);
+    const session = await deps.readSession(request.raw, reply.raw);
+    if (session === undefined) {
+      return reply.redirect('/', 303);
+    }
+    const roles = await loadRoles(deps.db, session.accountId);
+    const chosen = roles.find((role) => role.id === form.data?.role);
+    if (chosen === undefined) {
+      return reply.redirect('/', 303);
+    }
+    await setActiveRole(deps.db, session.uid, session.accountId, chosen.id, Date.now() + deps.config.sessionTtl * 1000);
+    return reply.redirect('/?switched=1', 303);
+  });
+}

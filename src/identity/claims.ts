@@ -1,0 +1,38 @@
+import type { Kysely } from 'kysely';
+import { listIdentifiers } from '../storage/identifiers.js';
+import type { DatabaseSchema } from '../storage/schema.js';
+import type { Person } from '../storage/types.js';
+
+/** Standard OIDC person claims; oidc-provider releases them by scope. */
+export async function personClaims(db: Kysely<DatabaseSchema>, person: Person): Promise<Record<string, unknown>> {
+  const identifiers = await listIdentifiers(db, person.id);
+  const email = identifiers.find((identifier) => identifier.kind === 'email');
+  const phone = identifiers.find((identifier) => identifier.kind === 'phone');
+  const name = [person.familyName, person.givenName, person.middleName].filter((part) => part !== null && part !== '').join(' ');
+
+  const claims: Record<string, unknown> = {
+    family_name: person.familyName,
+    given_name: person.givenName,
+    name,
+  };
+  if (person.middleName !== null) {
+    claims.middle_name = person.middleName;
+  }
+  if (person.birthdate !== null) {
+    claims.birthdate = person.birthdate;
+  }
+  if (email !== undefined) {
+    claims.email = email.display ?? email.value;
+    claims.email_verified = email.verified;
+  }
+  if (phone !== undefined) {
+    claims.phone_number = phone.value;
+    claims.phone_number_verified = phone.verified;
+  }
+  return claims;
+}
+
+/** «Иванова Мария» — how pages greet a person. */
+export function displayName(person: Pick<Person, 'familyName' | 'givenName' | 'middleName'>): string {
+  return [person.givenName, person.middleName].filter((part) => part !== null && part !== '').join(' ') || person.familyName;
+}

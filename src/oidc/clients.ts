@@ -1,0 +1,79 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/load.js';
+import type { Sealer } from '../keys/sealer.js';
+import { ROLE_KINDS, type RoleKind } from '../roles/kinds.js';
+import type { DatabaseSchema } from '../storage/schema.js';
+import { findService } from '../storage/services.js';
+import { ACCOUNT_CLIENT_ID } from './scopes.js';
+
+/** What Propusk knows about a service beyond its OAuth metadata. */
+export interface ServiceProfile {
+  clientId: string;
+  displayName: string;
+  homeUrl: string;
+  acceptedRoleKinds: readonly RoleKind[];
+}
+
+export interface ClientDirectory {
+  /** OAuth client metadata for oidc-provider, or undefined for an unknown client. */
+  metadata(clientId: string): Promise<Record<string, unknown> | undefined>;
+  profile(clientId: string): Promise<ServiceProfile | undefined>;
+}
+
+/**
+ * Services are read from the database on each use, so an import takes effect
+ * without a restart. Propusk's own home page is one built-in public client.
+ */
+export function createClientDirectory(db: Kysely<DatabaseSchema>, sealer: Sealer, config: Config): ClientDirectory {
+  const accountHome = `${config.issuer}/`;
+  const accountClient = {
+    client_id: ACCOUNT_CLIENT_ID,
+    client_name: 'Пропуск',
+    client_uri: accountHome,
+    redirect_uris: [accountHome],
+    post_logout_redirect_uris: [accountHome],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  };
+
+  return {
+    async metadata(clientId) {
+      if (clientId === ACCOUNT_CLIENT_ID) {
+        return accountClient;
+      }
+      const service = await findService(db, clientId);
+      if (service === undefined) {
+        return undefined;
+      }
+      const secret = service.clientSecretEncrypted === null ? undefined : sealer.open('client-secrets', service.clientSecretEncrypted);
+      return {
+        client_id: service.clientId,
+        client_name: service.displayName,
+        client_uri: service.homeUrl,
+        redirect_uris: service.redirectUris,
+        post_logout_redirect_uris: service.postLogoutRedirectUris,
+        grant_types: service.grantTypes,
+        response_types: service.grantTypes.includes('authorization_code') ? ['code'] : [],
+        ...(secret === undefined
+          ? { token_endpoint_auth_method: 'none' }
+          : { client_secret: secret, token_endpoint_auth_method: 'client_secret_basic' }),
+      };
+    },
+    async profile(clientId) {
+      if (clientId === ACCOUNT_CLIENT_ID) {
+        return { clientId, displayName: 'Пропуск', homeUrl: accountHome, acceptedRoleKinds: ROLE_KINDS };
+      }
+      const service = await findService(db, clientId);
+      if (service === undefined) {
+        return undefined;
+      }
+      return {
+        clientId: service.clientId,
+        displayName: service.displayName,
+        homeUrl: service.homeUrl,
+        acceptedRoleKinds: service.acceptedRoleKinds as RoleKind[],
+      };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InteractionResults, Provider } from 'oidc-provider';
+import { InteractionExpiredError } from '../errors/index.js';
+import { replaceGrant } from './grants.js';
+import { ROLE_PROMPT, ROLE_REQUESTED_REASON } from './policy.js';
+
+/** What the login flow needs to know about a pending authorization request. */
+export interface PendingInteraction {
+  uid: string;
+  prompt: 'login' | 'role' | 'consent';
+  /** True when the service asked for the role chooser explicitly. */
+  chooserRequested: boolean;
+  clientId: string;
+  uiLocales: string | undefined;
+  loginHint: string | undefined;
+  accountId: string | undefined;
+  sessionUid: string | undefined;
+  grantId: string | undefined;
+}
+
+/**
+ * The only doorway from the login flow into oidc-provider's interaction API:
+ * the flow sees plain data and intent-named operations, never the provider.
+ */
+export interface InteractionGateway {
+  load(req: IncomingMessage, res: ServerResponse): Promise<PendingInteraction>;
+  finishLogin(req: IncomingMessage, res: ServerResponse, login: { accountId: string; remember: boolean }): Promise<string>;
+  finishRole(req: IncomingMessage, res: ServerResponse, grant: { replaceGrantId?: string }): Promise<string>;
+  finishConsent(req: IncomingMessage, res: ServerResponse, grantId: string): Promise<string>;
+  abort(req: IncomingMessage, res: ServerResponse, error: string, description: string): Promise<string>;
+  replaceGrant(grantId: string): Promise<string>;
+}
+
+function promptKind(name: string): PendingInteraction['prompt'] {
+  if (name === 'login') return 'login';
+  if (name === ROLE_PROMPT) return 'role';
+  return 'consent';
+}
+
+export function createInteractionGateway(provider: Provider): InteractionGateway {
+  const finish = (req: IncomingMessage, res: ServerResponse, result: InteractionResults) =>
+    provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
+
+  return {
+    async load(req, res) {
+      let details;
+      try {
+        details = await provider.interactionDetails(req, res);
+      } catch (cause) {
+        throw new InteractionExpiredError({ cause });
+      }
+      const params = details.params as Record<string, string | undefined>;
+      return {
+        uid: details.uid,
+        prompt: promptKind(details.prompt.name),
+        chooserRequested: details.prompt.reasons.includes(ROLE_REQUESTED_REASON),
+        clientId: String(params.client_id),
+        uiLocales: params.ui_locales,
+        loginHint: params.login_hint,
+        accountId: details.session?.accountId,
+        sessionUid: details.session?.uid,
+        grantId: details.grantId,
+      };
+    },
+    finishLogin(req, res, login) {
+      return finish(req, res, {
+        login: { accountId: login.accountId, remember: login.remember, amr: ['pwd'], ts: Math.floor(Date.now() / 1000) },
+      });
+    },
+    finishRole(req, res, grant) {
+      const result: InteractionResults = { [ROLE_PROMPT]: {} };
+      if (grant.replaceGrantId !== undefined) {
+        result.consent = { grantId: grant.replaceGrantId };
+      }
+      return finish(req, res, result);
+    },
+    finishConsent(req, res, grantId) {
+      return finish(req, res, { consent: { grantId } });
+    },
+    abort(req, res, error, description) {
+      return finish(req, res, { error, error_description: description });
+    },
+    replaceGrant(grantId) {
+      return replaceGrant(provider, grantId);
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import Provider, { errors, type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
+import type { Config } from '../config/load.js';
+import type { LoadedKeys } from '../keys/keystore.js';
+import type { Store } from '../storage/database.js';
+import { AlreadyConsumedError } from '../storage/errors.js';
+import { createOidcAdapter } from '../storage/oidc-adapter.js';
+import { createFindAccount } from './accounts.js';
+import type { ClientDirectory } from './clients.js';
+import { buildConfiguration } from './configuration.js';
+import { createPolicy } from './policy.js';
+
+export interface ProviderParts {
+  config: Config;
+  store: Store;
+  keys: LoadedKeys;
+  clients: ClientDirectory;
+  logger: Logger;
+}
+
+/** Storage for oidc-provider: clients from the service directory, the rest from the database. */
+function adapterFactory(store: Store, clients: ClientDirectory): NonNullable<Configuration['adapter']> {
+  const PayloadAdapter = createOidcAdapter(store);
+  return (name: string): Adapter => {
+    if (name !== 'Client') {
+      const adapter = new PayloadAdapter(name) as unknown as Adapter;
+      const consume = adapter.consume.bind(adapter);
+      // Two requests racing with one code or refresh token: the database lets
+      // one consume it, and the other gets the protocol's invalid_grant.
+      adapter.consume = async (id) => {
+        try {
+          await consume(id);
+        } catch (error) {
+          if (error instanceof AlreadyConsumedError) {
+            throw new errors.InvalidGrant('grant request is invalid');
+          }
+          throw error;
+        }
+      };
+      return adapter;
+    }
+    const readOnly = async (): Promise<undefined> => undefined;
+    return {
+      upsert: readOnly,
+      find: async (id: string) => (await clients.metadata(id)) as AdapterPayload | undefined,
+      findByUserCode: readOnly,
+      findByUid: readOnly,
+      consume: readOnly,
+      destroy: readOnly,
+      revokeByGrantId: readOnly,
+    };
+  };
+}
+
+export function createProvider(parts: ProviderParts): Provider {
+  const { config, store, clients, logger } = parts;
+  const configuration = buildConfiguration({
+    config,
+    keys: parts.keys,
+    adapter: adapterFactory(store, clients),
+    findAccount: createFindAccount(store.db, clients),
+    policy: createPolicy(store.db, clients),
+    clients,
+  });
+
+  const provider = new Provider(config.issuer, configuration);
+  // Host and protocol are rewritten to the issuer's before each request
+  // reaches the provider (see providerHandler), so trusting them is safe.
+  provider.proxy = true;
+
+  provider.on('server_error', (ctx, error) => {
+    logger.error({ err: error, requestId: ctx.get('x-request-id') }, 'oidc-provider server error');
+  });
+  provider.on('grant.error', (_ctx, error) => {
+    logger.info({ error: error.message }, 'token request rejected');
+  });
+  provider.on('grant.revoked', (_ctx, grantId) => {
+    logger.info({ grantId }, 'grant revoked');
+  });
+  return provider;
+}
+
+/**
+ * The Node request handler for the provider's routes. Every URL oidc-provider
+ * builds comes from the request's Host and protocol, so both are forced to
+ * the configured issuer here: a forged Host or X-Forwarded-Host header can
+ * never leak into discovery, redirects or tokens.
+ */
+export function providerHandler(provider: Provider, issuer: string, clientIp: (req: IncomingMessage) => string) {
+  const issuerUrl = new URL(issuer);
+  const callback = provider.callback();
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const ip = clientIp(req);
+    req.headers.host = issuerUrl.host;
+    req.headers['x-forwarded-host'] = issuerUrl.host;
+    req.headers['x-forwarded-proto'] = issuerUrl.protocol.replace(':', '');
+    req.headers['x-forwarded-for'] = ip;
+    void callback(req, res);
+  };
+}

@@ -1,0 +1,52 @@
+import type { Kysely } from 'kysely';
+import { loadRoles } from '../roles/load.js';
+import { decideRole, type RoleDecision } from '../roles/selection.js';
+import type { DatabaseSchema } from '../storage/schema.js';
+import { findGrantRole } from '../storage/grant-roles.js';
+import { getSessionState } from '../storage/session-state.js';
+import type { ClientDirectory } from './clients.js';
+
+export interface RoleSituation {
+  decision: RoleDecision;
+  /** Role currently bound to the grant, if any. */
+  boundRoleId: string | null;
+}
+
+/** Work out which role a service should get in this session, and what the grant has now. */
+export async function assessRole(
+  db: Kysely<DatabaseSchema>,
+  clients: ClientDirectory,
+  input: { personId: string; clientId: string; sessionUid: string; grantId: string | undefined; chooserRequested: boolean },
+): Promise<RoleSituation> {
+  const [profile, roles, state, binding] = await Promise.all([
+    clients.profile(input.clientId),
+    loadRoles(db, input.personId),
+    getSessionState(db, input.sessionUid),
+    input.grantId === undefined ? undefined : findGrantRole(db, input.grantId),
+  ]);
+
+  const decision = decideRole({
+    roles,
+    acceptedKinds: profile?.acceptedRoleKinds ?? [],
+    activeRoleId: state?.personId === input.personId ? state.activeRoleId : null,
+    chooserRequested: input.chooserRequested,
+  });
+  return { decision, boundRoleId: binding?.roleId ?? null };
+}
+
+/**
+ * True when the authorization request must stop at the role step: the service
+ * accepts none of the roles, the grant has no role yet, or the role it has is
+ * no longer the one this session should use.
+ */
+export function roleStepNeeded(situation: RoleSituation): boolean {
+  const { decision, boundRoleId } = situation;
+  switch (decision.outcome) {
+    case 'unavailable':
+      return true;
+    case 'use':
+      return boundRoleId !== decision.role.id;
+    case 'ask':
+      return boundRoleId === null || !decision.roles.some((role) => role.id === boundRoleId);
+  }
+}

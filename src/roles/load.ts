@@ -1,0 +1,48 @@
+import type { Kysely } from 'kysely';
+import { listChildren } from '../storage/parent-links.js';
+import { listRoles } from '../storage/roles.js';
+import type { DatabaseSchema } from '../storage/schema.js';
+import type { Role as StoredRole } from '../storage/types.js';
+import { STAFF_POSITIONS, type ChildRef, type OrganizationRef, type Role, type StaffPosition } from './kinds.js';
+
+function organizationOf(role: StoredRole): OrganizationRef | null {
+  if (role.organizationId === null) {
+    return null;
+  }
+  return { id: role.organizationId, name: role.organizationName ?? role.organizationId, shortName: role.organizationShortName };
+}
+
+function positionOf(value: string | null): StaffPosition | null {
+  return STAFF_POSITIONS.find((position) => position === value) ?? null;
+}
+
+async function childrenOf(db: Kysely<DatabaseSchema>, parentId: string): Promise<ChildRef[]> {
+  const children = await listChildren(db, parentId);
+  return children.map(({ child, studentRoles }) => {
+    const studentRole = studentRoles[0];
+    return {
+      personId: child.id,
+      familyName: child.familyName,
+      givenName: child.givenName,
+      middleName: child.middleName,
+      organization: studentRole === undefined ? null : organizationOf(studentRole),
+      className: studentRole?.className ?? null,
+    };
+  });
+}
+
+/** Every role of a person, with the children of a parent role filled in. */
+export async function loadRoles(db: Kysely<DatabaseSchema>, personId: string): Promise<Role[]> {
+  const stored = await listRoles(db, personId);
+  const needsChildren = stored.some((role) => role.kind === 'parent');
+  const children = needsChildren ? await childrenOf(db, personId) : [];
+
+  return stored.map((role) => ({
+    id: role.id,
+    kind: role.kind,
+    organization: organizationOf(role),
+    className: role.className,
+    position: positionOf(role.position),
+    children: role.kind === 'parent' ? children : [],
+  }));
+}

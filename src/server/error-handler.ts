@@ -1,0 +1,41 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { PropuskError } from '../errors/index.js';
+import { isMessageKey } from '../i18n/translate.js';
+import { errorPage } from '../ui/pages/error.js';
+import { pageContextFor } from './page-context.js';
+
+/**
+ * One error page for everything Fastify routes throw. Exposed Propusk errors
+ * show their catalogue message; anything else shows a generic message and the
+ * request id, and the details go to the log only.
+ */
+export function registerErrorHandling(app: FastifyInstance, demo: boolean): void {
+  app.setErrorHandler((error: FastifyError | PropuskError, request, reply) => {
+    const page = pageContextFor(request, demo);
+    const known = error instanceof PropuskError && error.expose;
+    const clientError = !(error instanceof PropuskError) && typeof error.statusCode === 'number' && error.statusCode < 500;
+    const status = error instanceof PropuskError ? error.status : clientError ? (error.statusCode as number) : 500;
+
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      request.log.info({ code: error instanceof PropuskError ? error.code : error.code, status }, 'request rejected');
+    }
+
+    const messageKey =
+      known && error.messageKey !== undefined && isMessageKey(error.messageKey)
+        ? error.messageKey
+        : clientError
+          ? 'error.invalid_request'
+          : 'error.generic';
+    return reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(errorPage(page, { messageKey, requestId: String(request.id) }));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const page = pageContextFor(request, demo);
+    return reply.code(404).type('text/html; charset=utf-8').send(errorPage(page, { messageKey: 'error.not_found', requestId: null }));
+  });
+}

@@ -1,0 +1,88 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import { StorageError } from '../errors/index.js';
+import { describePostgresUrl, parseDatabaseUrl } from './database-url.js';
+import type { StorageLogger } from './logger.js';
+import type { DatabaseSchema } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open database: the query builder, which dialect it speaks, and how to close it. */
+export interface Store {
+  db: Kysely<DatabaseSchema>;
+  dialect: DialectName;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** `DATABASE_URL`: unset or `sqlite:…` for SQLite, `postgres://…` for PostgreSQL. */
+  url?: string;
+  /** Directory of the default SQLite file, created when missing. */
+  dataDir: string;
+  /** Receives errors of idle PostgreSQL connections, which would otherwise go unseen. */
+  logger?: StorageLogger;
+}
+
+/** How long a SQLite writer waits for another process's write lock before failing. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+const PG_INT8_OID = 20;
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Store> {
+  const target = parseDatabaseUrl(options.url, options.dataDir);
+  if (target.dialect === 'sqlite') {
+    return openSqlite(target.file);
+  }
+  return openPostgres(target.connectionString, options.logger);
+}
+
+/**
+ * Run `fn` in one transaction: it commits when `fn` resolves and rolls back
+ * when it throws. Inside `fn`, query through `trx` only. On SQLite the one
+ * connection belongs to the transaction, so a query through `store.db` waits forever.
+ */
+export function withTransaction<T>(
+  store: Store,
+  fn: (trx: Transaction<DatabaseSchema>) => Promise<T>,
+): Promise<T> {
+  return store.db.transaction().execute(fn);
+}
+
+function openSqlite(file: string): Store {
+  if (file !== ':memory:') {
+    mkdirSync(path.dirname(file), { recursive: true });
+  }
+  const database = new BetterSqlite3(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+async function openPostgres(connectionString: string, logger: StorageLogger | undefined): Promise<Store> {
+  // Timestamps are epoch milliseconds in int8 columns, and pg returns int8 as
+  // a string by default. Numbers stay exact up to 2^53, far beyond any epoch-ms value.
+  pg.types.setTypeParser(PG_INT8_OID, (value: string) => Number(value));
+
+  const pool = new pg.Pool({ connectionString });
+  pool.on('error', (error) => {
+    logger?.error({ err: error }, 'Idle PostgreSQL connection failed; the pool will replace it');
+  });
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    await db.destroy();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StorageError(`Cannot connect to ${describePostgresUrl(connectionString)}: ${reason}`, {
+      cause: error,
+    });
+  }
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}

@@ -1,0 +1,19 @@
+import type { Store } from './database.js';
+import { deleteExpiredGrantRoles } from './grant-roles.js';
+import { deleteExpired } from './oidc-adapter.js';
+import { deleteExpiredSessionStates } from './session-state.js';
+
+export interface PurgeCounts {
+  oidcPayloads: number;
+  sessionStates: number;
+  grantRoles: number;
+}
+
+/** Delete every record that expired at or before `now` (epoch ms) and return how many of each. */
+export async function purgeExpired(store: Store, now: number): Promise<PurgeCounts> {
+  return {
+    oidcPayloads: await deleteExpired(store, now),
+    sessionStates: await deleteExpiredSessionStates(store.db, now),
+    grantRoles: await deleteExpiredGrantRoles(store.db, now),
+  };
+}

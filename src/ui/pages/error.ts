@@ -1,0 +1,17 @@
+import type { MessageKey } from '../../i18n/catalogues/ru.js';
+import { html } from '../html.js';
+import { layout, type PageContext } from '../layout.js';
+
+export interface ErrorPageModel {
+  messageKey: MessageKey;
+  requestId: string | null;
+}
+
+export function errorPage(page: PageContext, model: ErrorPageModel): string {
+  const { t } = page;
+  const body = html`<h1>${t('error.title')}</h1>
+<p role="alert">${t(model.messageKey)}</p>
+${model.requestId === null ? '' : html`<p class="hint">${t('error.request_id', { id: model.requestId })}</p>`}
+<p><a href="/">${t('error.back_home')}</a></p>`;
+  return layout(page, t('error.title'), body);
+}

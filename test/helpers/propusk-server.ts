@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import { importRecords } from '../../src/importer/index.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { buildApp } from '../../src/server/app.js';
+import { openRuntime, type Runtime } from '../../src/server/runtime.js';
+
+export interface RunningPropusk {
+  issuer: string;
+  runtime: Runtime;
+  app: FastifyInstance;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export const DEMO_DATA = JSON.parse(readFileSync(new URL('../../src/demo/demo-data.json', import.meta.url), 'utf8')) as {
+  services: Array<{ client_id: string; client_secret: string; redirect_uris: string[]; post_logout_redirect_uris: string[] }>;
+  people: Array<{ id: string; phone?: string; email?: string; snils?: string; initial_password?: string }>;
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Start a real Propusk on a free loopback port with the demo school loaded
+ * (but no demo relying party), on SQLite in a temp dir unless a database URL
+ * is given.
+ */
+/** The demo school with the services' URLs moved to another relying-party origin. */
+function demoDataFor(rpBase: string | undefined): unknown {
+  const text = JSON.stringify(DEMO_DATA);
+  return JSON.parse(rpBase === undefined ? text : text.replaceAll('http://localhost:3001', rpBase));
+}
+
+export async function startPropusk(
+  options: { databaseUrl?: string; env?: Record<string, string>; rpBase?: string } = {},
+): Promise<RunningPropusk> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'propusk-test-'));
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    PROPUSK_DATA_DIR: dataDir,
+    PROPUSK_DEMO: 'false',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl }),
+    ...options.env,
+  });
+  const logger = createLogger({ level: config.logLevel, pretty: false });
+  const runtime = await openRuntime(config, logger);
+  await importRecords(runtime.store, runtime.sealer, demoDataFor(options.rpBase));
+  const app = await buildApp(runtime);
+  await app.listen({ port, host: '127.0.0.1' });
+  return {
+    issuer: config.issuer,
+    runtime,
+    app,
+    dataDir,
+    async stop() {
+      await app.close();
+      await runtime.store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
