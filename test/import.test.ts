@@ -1,6 +1,6 @@
 // `propusk import`: the whole importer against real SQLite and PostgreSQL
 // databases, from a valid file through every kind of rejected record to a
-// conflict that only the database sees.
+// conflict that only the database detects.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ function loadJson(file: string): Json {
   return JSON.parse(readFileSync(file, 'utf8')) as Json;
 }
 
-/** Every row of the tables an import writes, in a stable order, for before/after comparison. */
+/** Return every row of the tables an import writes, in a stable order, for before/after comparison. */
 async function snapshot(store: Store): Promise<Record<string, unknown[]>> {
   const result: Record<string, unknown[]> = {};
   for (const table of TABLES) {
@@ -403,6 +403,50 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       ]);
     });
 
+    it('null optional fields count as absent', async () => {
+      const data = {
+        organizations: [{ id: 'school-2', kind: 'school', name: 'ГБОУ «Школа № 2»', short_name: null, region: 'Москва' }],
+        services: [
+          {
+            client_id: 'library',
+            client_secret: null,
+            display_name: 'Библиотека',
+            home_url: 'https://library.school.example/',
+            redirect_uris: ['https://library.school.example/callback'],
+            post_logout_redirect_uris: null,
+            grant_types: ['authorization_code'],
+            accepted_role_kinds: ['student'],
+          },
+        ],
+        people: [
+          {
+            id: 'person-1',
+            family_name: 'Орлова',
+            given_name: 'Вера',
+            middle_name: null,
+            birthdate: null,
+            phone: null,
+            email: 'orlova@example.ru',
+            snils: null,
+            initial_password: null,
+            roles: null,
+            children: null,
+          },
+        ],
+      };
+
+      await importRecords(store, sealer, data);
+
+      const person = await findPersonByExternalId(store.db, 'person-1');
+      assert.ok(person !== undefined);
+      assert.equal(person.middleName, null);
+      assert.equal(person.passwordHash, null);
+      assert.deepEqual(await listRoles(store.db, person.id), []);
+      const library = await findService(store.db, 'library');
+      assert.equal(library?.clientSecretEncrypted, null);
+      assert.deepEqual(library?.postLogoutRedirectUris, []);
+    });
+
     it('children may already be stored', async () => {
       const data = loadJson(EXAMPLE_PATH);
       await importRecords(store, sealer, data);
@@ -645,6 +689,19 @@ describe('import file reading', () => {
 
     assert.equal(summary.organizations.created, 2);
   });
+});
+
+describe('import format docs', () => {
+  for (const doc of ['import-format.md', 'import-format.ru.md']) {
+    it(`${doc} shows the example file`, () => {
+      const text = readFileSync(fileURLPath(`../docs/${doc}`), 'utf8');
+      const blocks = [...text.matchAll(/```json\n([\s\S]*?)```/g)];
+      const last = blocks.at(-1)?.[1];
+      assert.ok(last !== undefined, `${doc} has no JSON example`);
+
+      assert.deepEqual(JSON.parse(last), loadJson(EXAMPLE_PATH));
+    });
+  }
 });
 
 runImportSuite('SQLite', openSqliteTestStore);

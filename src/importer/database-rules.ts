@@ -13,8 +13,8 @@ type Db = Kysely<DatabaseSchema>;
  * Rules that look into the database: references must resolve to the file or
  * to stored records, and an identifier must not belong to a stored person
  * that the file does not mention. They run before the write transaction, so
- * each problem can name its place in the file; a change made by someone else
- * in between is still caught by the constraints during the write.
+ * each problem can name its place in the file. A change that someone else
+ * makes in between is still caught by the constraints during the write.
  */
 export async function checkAgainstDatabase(db: Db, sections: ParsedSections, problems: ProblemList): Promise<void> {
   const organizationIds = new Set(sections.organizations.flatMap((item) => definedList(item.fields.id)));
@@ -48,7 +48,7 @@ export async function checkAgainstDatabase(db: Db, sections: ParsedSections, pro
   }
 }
 
-/** Database reads with their answers remembered, because many records name the same school or child. */
+/** Database reads with cached results, because many records name the same school or child. */
 class Lookups {
   readonly #db: Db;
   readonly #organizations = new Map<string, boolean>();

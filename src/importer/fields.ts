@@ -6,7 +6,7 @@ import type { IdentifierKind } from '../storage/types.js';
 import { EMAIL_REASONS, PHONE_REASONS, SNILS_REASONS } from './identifier-reasons.js';
 import { homeUrlProblem, redirectUriProblem } from './uris.js';
 
-/** Field schemas shared by the record schemas of the import format. */
+/* Field schemas shared by the record schemas of the import format. */
 
 const CONTROL_CHARACTERS = /\p{Cc}/u;
 
@@ -96,7 +96,12 @@ export const homeUrl = z.string().superRefine((value, context) => {
   }
 });
 
-/** An array whose repeated entries collapse into one, keeping the first occurrence's order. */
+/** Parse an array and drop repeated entries, keeping the order of first occurrences. */
 export function uniqueList<T extends z.ZodType>(item: T) {
   return z.array(item).transform((items) => [...new Set(items)]);
+}
+
+/** Optional array: absent and null both become an empty array. */
+export function optionalList<T extends z.ZodType<unknown[]>>(list: T) {
+  return list.nullish().transform((items) => items ?? []);
 }

@@ -30,7 +30,7 @@ function checkRepeatedKeys(
   }
 }
 
-/** The same phone, e-mail or СНИЛС on two people; the message names both places, never the value. */
+/** Report a phone, e-mail or СНИЛС given to two people, naming both places and never the value. */
 function checkRepeatedIdentifiers(sections: ParsedSections, problems: ProblemList): void {
   const firstIndex = new Map<string, number>();
   for (const person of sections.people) {
@@ -46,7 +46,7 @@ function checkRepeatedIdentifiers(sections: ParsedSections, problems: ProblemLis
   }
 }
 
-/** The identifiers of a person that parsed, in the order phone, e-mail, СНИЛС. */
+/** Return the identifiers of a person that parsed, in the order phone, e-mail, СНИЛС. */
 export function validIdentifiers(fields: {
   phone?: ParsedIdentifier | null;
   email?: ParsedIdentifier | null;

@@ -10,6 +10,7 @@ import {
   emailField,
   externalId,
   homeUrl,
+  optionalList,
   optionalText,
   phoneField,
   redirectUri,
@@ -21,8 +22,9 @@ import {
 /*
  * The import file: JSON with snake_case keys and three optional top-level
  * arrays. Each record is a strict object, so a misspelt key is reported
- * instead of being ignored. Rules that span several fields or records are in
- * record-rules.ts, file-rules.ts and database-rules.ts.
+ * instead of being ignored. Rules that span several fields of a person or a
+ * service, or several records, are in record-rules.ts, file-rules.ts and
+ * database-rules.ts.
  */
 
 export const ORGANIZATION_KINDS = ['school', 'department'] as const satisfies readonly OrganizationKind[];
@@ -55,7 +57,7 @@ export const serviceSchema = z.strictObject({
   display_name: text(100),
   home_url: homeUrl,
   redirect_uris: uniqueList(redirectUri),
-  post_logout_redirect_uris: uniqueList(redirectUri).default([]),
+  post_logout_redirect_uris: optionalList(uniqueList(redirectUri)),
   grant_types: uniqueList(z.enum(GRANT_TYPES)).refine((list) => list.length > 0, 'must list at least one grant type'),
   accepted_role_kinds: uniqueList(z.enum(ROLE_KINDS)).refine((list) => list.length > 0, 'must list at least one role kind'),
 });
@@ -86,7 +88,7 @@ export const roleSchema = z
 
 type FieldRule = 'required' | 'optional' | 'forbidden';
 
-/** Which role fields each kind takes. A parent's school is the children's, so the role has none. */
+/** Role fields that each kind requires, allows or forbids. A parent's school is the children's, so the role has none. */
 const ROLE_FIELDS: Record<RoleKind, Record<'organization' | 'class' | 'position', FieldRule>> = {
   student: { organization: 'required', class: 'required', position: 'forbidden' },
   teacher: { organization: 'required', class: 'forbidden', position: 'forbidden' },
@@ -113,8 +115,8 @@ export const personSchema = z.strictObject({
     .max(MAX_INITIAL_PASSWORD_LENGTH, `must be at most ${MAX_INITIAL_PASSWORD_LENGTH} characters`)
     .nullish()
     .transform((value) => value ?? null),
-  roles: z.array(roleSchema).default([]),
-  children: z.array(externalId).default([]),
+  roles: optionalList(z.array(roleSchema)),
+  children: optionalList(z.array(externalId)),
 });
 
 /** The whole file; validate.ts parses it record by record to report every problem at once. */

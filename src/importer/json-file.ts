@@ -66,7 +66,7 @@ function findSyntaxErrorOffset(json: string): number {
 const POSITION = /at position (\d+)/;
 
 /**
- * Whether parsing fails before the end of `prefix`. A failure at the very end
+ * Return whether parsing fails before the end of `prefix`. A failure at the very end
  * (V8: "Unexpected end of JSON input", or an error at position = length)
  * means only that the text is incomplete.
  */

@@ -1,4 +1,4 @@
-/** Host names that always mean this machine, so plain http to them never crosses a network. */
+/** Loopback host names: plain http to them stays on the user's own machine. */
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**

@@ -21,7 +21,7 @@ export interface ValidatedImport {
 }
 
 export interface ValidateOptions {
-  /** Epoch milliseconds; a birthdate after this day is rejected. */
+  /** Epoch milliseconds; a birthdate later than the day after it is rejected. */
   now: number;
 }
 

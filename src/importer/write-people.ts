@@ -50,8 +50,8 @@ export async function writeIdentifiers(db: Db, people: readonly PlannedPerson[],
     const verified = new Map(current.map((identifier) => [identifierKey(identifier), identifier.verified]));
     verifiedByPerson.set(personId, verified);
 
-    const kept = toInputs(planned, verified).filter((identifier) => verified.has(identifierKey(identifier)));
-    await replaceIdentifiers(db, personId, kept);
+    const stillHeld = toInputs(planned, verified).filter((identifier) => verified.has(identifierKey(identifier)));
+    await replaceIdentifiers(db, personId, stillHeld);
   }
 
   for (const planned of people) {
@@ -81,23 +81,23 @@ export async function writeRoles(db: Db, people: readonly PlannedPerson[], perso
 export async function writeChildren(db: Db, people: readonly PlannedPerson[], personIds: ReadonlyMap<string, string>): Promise<void> {
   for (const planned of people) {
     const parentId = requireId(personIds, planned.person.externalId);
-    const wanted = new Set<string>();
+    const fileChildIds = new Set<string>();
     for (const [index, childExternalId] of planned.children.entries()) {
       const childId = await resolvePersonId(db, personIds, childExternalId);
       if (childId === undefined) {
         // Validation found this child, so someone deleted it since.
         throw new ImportError([`people[${planned.index}].children[${index}]: "${childExternalId}" is no longer in the database`]);
       }
-      wanted.add(childId);
+      fileChildIds.add(childId);
     }
 
     const current = (await listChildren(db, parentId)).map(({ child }) => child.id);
     for (const childId of current) {
-      if (!wanted.has(childId)) {
+      if (!fileChildIds.has(childId)) {
         await unlinkParent(db, parentId, childId);
       }
     }
-    for (const childId of wanted) {
+    for (const childId of fileChildIds) {
       await linkParent(db, parentId, childId);
     }
   }

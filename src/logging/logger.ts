@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { redactUrl } from './redact-url.js';
 
 /**
@@ -30,7 +30,8 @@ export interface LoggerSettings {
   pretty: boolean;
 }
 
-export function createLogger(settings: LoggerSettings): Logger {
+/** A pino logger; `destination` (for tests) replaces stdout and turns pretty printing off. */
+export function createLogger(settings: LoggerSettings, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: settings.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -40,6 +41,9 @@ export function createLogger(settings: LoggerSettings): Logger {
       },
     },
   };
+  if (destination !== undefined) {
+    return pino(options, destination);
+  }
   if (settings.pretty) {
     options.transport = {
       target: 'pino-pretty',

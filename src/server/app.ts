@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import middie from '@fastify/middie';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { registerLoginFlow } from '../flows/login/routes.js';
@@ -15,6 +15,7 @@ import { createInteractionGateway } from '../oidc/interactions.js';
 import { createProvider, providerHandler } from '../oidc/provider.js';
 import { OIDC_PREFIX } from '../oidc/scopes.js';
 import { createSessionReader } from '../oidc/sessions.js';
+import { redactUrl } from '../logging/redact-url.js';
 import type { Store } from '../storage/database.js';
 import { registerAssets } from './assets.js';
 import { clientIpResolver } from './client-ip.js';
@@ -47,6 +48,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // One line per request is written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
     genReqId: (req) => {
       // Our id replaces any the client sent, so logs and pages can trust it.
@@ -58,6 +61,15 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.headers(headers);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const line = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 500) {
+      request.log.error(line, 'request failed');
+    } else {
+      request.log.info(line, 'request');
+    }
   });
 
   await app.register(fastifyCookie);

@@ -47,10 +47,10 @@ function demoDataFor(rpBase: string | undefined): unknown {
 }
 
 export async function startPropusk(
-  options: { databaseUrl?: string; env?: Record<string, string>; rpBase?: string } = {},
+  options: { databaseUrl?: string; env?: Record<string, string>; rpBase?: string; logLines?: string[]; dataDir?: string; port?: number } = {},
 ): Promise<RunningPropusk> {
-  const port = await freePort();
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'propusk-test-'));
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'propusk-test-')));
   const config: Config = loadConfig({
     NODE_ENV: 'test',
     PORT: String(port),
@@ -60,7 +60,11 @@ export async function startPropusk(
     ...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl }),
     ...options.env,
   });
-  const logger = createLogger({ level: config.logLevel, pretty: false });
+  const capture = options.logLines;
+  const logger =
+    capture === undefined
+      ? createLogger({ level: config.logLevel, pretty: false })
+      : createLogger({ level: 'debug', pretty: false }, { write: (line: string) => void capture.push(line) });
   const runtime = await openRuntime(config, logger);
   await importRecords(runtime.store, runtime.sealer, demoDataFor(options.rpBase));
   const app = await buildApp(runtime);
@@ -73,7 +77,9 @@ export async function startPropusk(
     async stop() {
       await app.close();
       await runtime.store.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) {
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -8,11 +8,11 @@
 //
 // When the service is missing, the suite is skipped with the reason printed.
 // With PROPUSK_REQUIRE_SERVICES=1 (set by .ci/run), serviceGate throws instead,
-// so the whole test file fails to load and counts as one failed test; the other
-// tests of that file do not run.
+// so the whole test file fails to load and counts as one failed test. The other
+// tests of that file then do not run.
 //
-// Inside a single test body, use requireService, which calls t.skip(reason) or,
-// under the same flag, throws so that only this test fails:
+// Inside a single test body, use requireService. It calls t.skip(reason), or
+// under the same flag throws, so that only this test fails:
 //
 //   if (!(await requireService(t, redisAvailable))) return;
 import { constants } from 'node:fs';
@@ -31,8 +31,9 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 const CONNECT_TIMEOUT_MS = 2000;
 
-// Flags for Debian's Chromium run as root on a machine without outside
-// network: the background-networking flags stop its calls to Google hosts.
+// Flags for Debian's Chromium run as root on a machine without outside network.
+// Without the background-networking flags Chromium keeps connecting to Google
+// hosts, and the closed network refuses each connection.
 export const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
@@ -115,7 +116,7 @@ export async function redisAvailable(): Promise<ServiceStatus> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  // connect() rejects only with "Connection is closed."; the socket error
+  // connect() rejects only with "Connection is closed.", but the socket error
   // (ECONNREFUSED, ETIMEDOUT) arrives as an 'error' event, so keep it for the reason.
   let socketError: unknown;
   redis.on('error', (error: unknown) => {
@@ -132,7 +133,7 @@ export async function redisAvailable(): Promise<ServiceStatus> {
     };
   } finally {
     // disconnect() on an already closed client arms a 2 s timer (ioredis 6.1
-    // disconnectTimeout) that nothing clears, which holds the process open.
+    // disconnectTimeout) that nothing clears, which keeps the process alive.
     if (redis.status !== 'end') redis.disconnect();
   }
 }
@@ -172,8 +173,8 @@ export async function serviceGate(check: ServiceCheck): Promise<{ skip?: string 
 
 /**
  * Runs `check` from inside a test. Returns true when the service is available.
- * Otherwise marks the test skipped and returns false, so the caller must return;
- * under PROPUSK_REQUIRE_SERVICES=1 it throws, which fails the test.
+ * Otherwise marks the test skipped and returns false, so the caller must return.
+ * Under PROPUSK_REQUIRE_SERVICES=1 it throws instead, which fails the test.
  */
 export async function requireService(t: TestContext, check: ServiceCheck): Promise<boolean> {
   const status = await check();
