@@ -42,8 +42,15 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (error instanceof ConfigError) {
     console.error(error.message);
+  } else if (code === 'EADDRINUSE' || code === 'EACCES') {
+    const address = (error as { address?: string; port?: number }).address;
+    const port = (error as { port?: number }).port;
+    console.error(
+      `Cannot listen on ${address ?? ''}:${port ?? ''} (${code}): another process uses the port, or it needs privileges. Stop that process or choose other ports with PORT and PROPUSK_DEMO_RP_PORT.`,
+    );
   } else {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   }

@@ -2,12 +2,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { loadDemo, type DemoHandle } from '../demo/start-demo.js';
 import { buildApp } from '../server/app.js';
+import { startHousekeeping } from '../server/housekeeping.js';
 import { openRuntime } from '../server/runtime.js';
 
 /** `propusk start`: serve until SIGINT or SIGTERM, then finish requests in flight and close. */
 export async function startCommand(config: Config, logger: Logger): Promise<void> {
   const runtime = await openRuntime(config, logger);
   const app = await buildApp(runtime);
+  const housekeeping = startHousekeeping(runtime.store, logger);
   let demo: DemoHandle | undefined;
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -23,6 +25,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    housekeeping.stop();
     await demo?.close();
     await app.close();
     await runtime.store.close();

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../storage/schema.js';
-import { findPeopleByIdentifier, findPersonById, setPasswordHash } from '../storage/people.js';
+import { findLoginAccount, setPasswordHash } from '../storage/people.js';
 import type { IdentifierKind } from './identifiers/parse.js';
 import { readLoginIdentifier } from './identifiers/parse.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password/hash.js';
@@ -24,8 +24,7 @@ export async function authenticate(db: Kysely<DatabaseSchema>, login: string, pa
 
   let success: AuthenticationResult | undefined;
   for (const reading of readings) {
-    const [personId] = await findPeopleByIdentifier(db, reading.kind, reading.value);
-    const person = personId === undefined ? undefined : await findPersonById(db, personId);
+    const person = await findLoginAccount(db, reading.kind, reading.value);
     if (person?.passwordHash === null || person?.passwordHash === undefined) {
       await verifyAgainstDummy(password);
       continue;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { prepareDummyHash } from '../identity/password/hash.js';
 import { ensureKeys, loadKeys, type LoadedKeys } from '../keys/keystore.js';
 import { resolveMasterKey } from '../keys/master-key.js';
 import { createSealer, type Sealer } from '../keys/sealer.js';
@@ -30,6 +31,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
       logger.info('generated signing and cookie keys');
     }
     const keys = await loadKeys(store.db, sealer);
+    await prepareDummyHash();
     return { config, logger, store, sealer, keys };
   } catch (error) {
     await store.close();

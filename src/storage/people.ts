@@ -88,3 +88,21 @@ export async function setPasswordHash(db: Db, personId: string, passwordHash: st
 
 // Parent–child reads live with the links and are re-exported because callers look for them here.
 export { listChildren, listParents } from './parent-links.js';
+
+/** What a password check needs about the holder of one identifier, in one query. */
+export interface LoginAccount {
+  id: string;
+  passwordHash: string | null;
+  status: Person['status'];
+}
+
+export async function findLoginAccount(db: Db, kind: IdentifierKind, value: string): Promise<LoginAccount | undefined> {
+  const row = await db
+    .selectFrom('identifiers')
+    .innerJoin('people', 'people.id', 'identifiers.person_id')
+    .select(['people.id', 'people.password_hash', 'people.status'])
+    .where('identifiers.kind', '=', kind)
+    .where('identifiers.value', '=', value)
+    .executeTakeFirst();
+  return row === undefined ? undefined : { id: row.id, passwordHash: row.password_hash, status: row.status as Person['status'] };
+}

@@ -34,19 +34,24 @@ export async function openSqliteTestStore(): Promise<TestStore> {
  * (DATABASE_TEST_URL), selected through search_path in the connection
  * string, so parallel runs and earlier leftovers cannot interfere.
  */
-export async function openPostgresTestStore(): Promise<TestStore> {
+/** A PostgreSQL schema of its own: a connection URL that uses it, and a way to drop it. */
+export async function createPostgresSchema(): Promise<{ url: string; drop(): Promise<void> }> {
   const baseUrl = postgresUrl();
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await runAdminQuery(baseUrl, `create schema ${schema}`);
-
   const url = new URL(baseUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  const store = await openDatabase({ url: url.toString(), dataDir: os.tmpdir() });
+  return { url: url.toString(), drop: () => runAdminQuery(baseUrl, `drop schema ${schema} cascade`) };
+}
+
+export async function openPostgresTestStore(): Promise<TestStore> {
+  const schema = await createPostgresSchema();
+  const store = await openDatabase({ url: schema.url, dataDir: os.tmpdir() });
   return {
     store,
     async cleanup() {
       await store.close();
-      await runAdminQuery(baseUrl, `drop schema ${schema} cascade`);
+      await schema.drop();
     },
   };
 }

@@ -43,7 +43,7 @@ export function renderSignedInPage(language: Language, service: DemoService, vie
   const roles = describeRoles(claims.roles).map((label) => html`<li>${label}</li>`);
   const rolesList = roles.length > 0 ? html`<ul>${roles}</ul>` : html`<p>${text.noRoles}</p>`;
   const links = view.otherServices.map(
-    (other) => html`<li><a href="/${other.path}/">${serviceName(other, language)}</a></li>`,
+    (other) => html`<li><a href="/${other.path}/login">${serviceName(other, language)}</a></li>`,
   );
 
   const body = html`${renderNotice(language, view.session)}

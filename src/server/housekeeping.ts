@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Store } from '../storage/database.js';
+import { purgeExpired } from '../storage/housekeeping.js';
+
+/** How often expired sessions, codes, tokens and role bindings are deleted. */
+export const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
+/**
+ * Delete expired records on a timer. Reads already ignore expired rows; this
+ * only keeps the tables small. The timer does not keep the process alive.
+ */
+export function startHousekeeping(store: Store, logger: Logger, intervalMs = PURGE_INTERVAL_MS): { stop(): void } {
+  const run = async () => {
+    try {
+      const counts = await purgeExpired(store, Date.now());
+      logger.debug({ counts }, 'expired records purged');
+    } catch (error) {
+      logger.error({ err: error }, 'purging expired records failed; will retry');
+    }
+  };
+  const timer = setInterval(() => void run(), intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
