@@ -140,7 +140,7 @@ test('full sign-in, refresh and logout', async () => {
   assert.match(page, /Ученик &lt;b&gt;школы&lt;\/b&gt;/);
   assert.doesNotMatch(page, /<b>школы/);
   assert.match(page, /&quot;sub&quot;: &quot;pupil-1&quot;/);
-  assert.match(page, /href="\/zhurnal\/"/);
+  assert.match(page, /href="\/zhurnal\/login"/);
   const csrf = /name="csrf" value="([\w-]+)"/.exec(page)?.[1] ?? '';
   assert.notEqual(csrf, '');
 

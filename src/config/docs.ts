@@ -8,7 +8,7 @@ function defaultOf(schema: unknown): string {
   return `\`${String(parsed.data)}\``;
 }
 
-/** The operator's table of environment variables, generated from the schema. */
+/** Render the operator's table of environment variables from the schema. */
 export function renderConfigurationDocs(): string {
   const rows = Object.entries(settings).map(
     ([name, entry]) =>

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { StorageError } from '../errors/index.js';
 
-/** What a sealed value protects; each purpose gets its own derived key. */
+/** Purpose of a sealed value. Each purpose gets its own derived key. */
 export type SealPurpose = 'signing-keys' | 'cookie-keys' | 'client-secrets';
 
 const VERSION = 'v1';

@@ -30,7 +30,7 @@ export interface LoggerSettings {
   pretty: boolean;
 }
 
-/** A pino logger; `destination` (for tests) replaces stdout and turns pretty printing off. */
+/** Create the pino logger. A `destination` (used by tests) replaces stdout and turns pretty printing off. */
 export function createLogger(settings: LoggerSettings, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: settings.level,

@@ -6,7 +6,7 @@ import type { DatabaseSchema } from '../storage/schema.js';
 import { findService } from '../storage/services.js';
 import { ACCOUNT_CLIENT_ID } from './scopes.js';
 
-/** What Propusk knows about a service beyond its OAuth metadata. */
+/** Propusk's data about a service beyond its OAuth metadata. */
 export interface ServiceProfile {
   clientId: string;
   displayName: string;

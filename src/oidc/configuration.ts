@@ -19,7 +19,7 @@ const AUTHORIZATION_CODE_TTL = 60;
 const INTERACTION_TTL = 15 * 60;
 const ID_TOKEN_TTL = 3600;
 
-/** The whole oidc-provider configuration of Propusk, in one place. */
+/** Build the whole oidc-provider configuration of Propusk, in one place. */
 export function buildConfiguration(parts: ConfigurationParts): Configuration {
   const { config, keys } = parts;
   return {

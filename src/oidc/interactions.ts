@@ -4,7 +4,7 @@ import { InteractionExpiredError } from '../errors/index.js';
 import { replaceGrant } from './grants.js';
 import { ROLE_PROMPT, ROLE_REQUESTED_REASON } from './policy.js';
 
-/** What the login flow needs to know about a pending authorization request. */
+/** A pending authorization request, as the login flow reads it. */
 export interface PendingInteraction {
   uid: string;
   prompt: 'login' | 'role' | 'consent';
@@ -19,8 +19,8 @@ export interface PendingInteraction {
 }
 
 /**
- * The only doorway from the login flow into oidc-provider's interaction API:
- * the flow sees plain data and intent-named operations, never the provider.
+ * The only doorway from the login flow into oidc-provider's interaction API.
+ * The flow gets plain data and intent-named operations, never the provider.
  */
 export interface InteractionGateway {
   load(req: IncomingMessage, res: ServerResponse): Promise<PendingInteraction>;

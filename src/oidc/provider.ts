@@ -84,8 +84,8 @@ export function createProvider(parts: ProviderParts): Provider {
 /**
  * The Node request handler for the provider's routes. Every URL oidc-provider
  * builds comes from the request's Host and protocol, so both are forced to
- * the configured issuer here: a forged Host or X-Forwarded-Host header can
- * never leak into discovery, redirects or tokens.
+ * the configured issuer here. A forged Host or X-Forwarded-Host header
+ * therefore cannot reach discovery, redirects or tokens.
  */
 export function providerHandler(provider: Provider, issuer: string, clientIp: (req: IncomingMessage) => string) {
   const issuerUrl = new URL(issuer);

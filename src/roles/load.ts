@@ -31,7 +31,7 @@ async function childrenOf(db: Kysely<DatabaseSchema>, parentId: string): Promise
   });
 }
 
-/** Every role of a person, with the children of a parent role filled in. */
+/** Load every role of a person, with the children of a parent role filled in. */
 export async function loadRoles(db: Kysely<DatabaseSchema>, personId: string): Promise<Role[]> {
   const stored = await listRoles(db, personId);
   const needsChildren = stored.some((role) => role.kind === 'parent');

@@ -5,7 +5,7 @@ import { errorPage } from '../ui/pages/error.js';
 import { pageContextFor } from './page-context.js';
 
 /**
- * One error page for everything Fastify routes throw. Exposed Propusk errors
+ * Render one error page for everything Fastify routes throw. Exposed Propusk errors
  * show their catalogue message; anything else shows a generic message and the
  * request id, and the details go to the log only.
  */
@@ -14,7 +14,12 @@ export function registerErrorHandling(app: FastifyInstance, demo: boolean): void
     const page = pageContextFor(request, demo);
     const known = error instanceof PropuskError && error.expose;
     const clientError = !(error instanceof PropuskError) && typeof error.statusCode === 'number' && error.statusCode < 500;
-    const status = error instanceof PropuskError ? error.status : clientError ? (error.statusCode as number) : 500;
+    let status = 500;
+    if (error instanceof PropuskError) {
+      status = error.status;
+    } else if (clientError) {
+      status = error.statusCode as number;
+    }
 
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');

@@ -9,7 +9,7 @@ export interface PageContext {
   demo: boolean;
 }
 
-/** The page shell: language, viewport for phones, our stylesheet and script. */
+/** Render the page shell: language, viewport for phones, our stylesheet and script. */
 export function layout(page: PageContext, title: string, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="${page.locale}">

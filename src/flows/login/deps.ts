@@ -6,7 +6,7 @@ import type { InteractionGateway } from '../../oidc/interactions.js';
 import type { CsrfGuard } from '../../server/csrf.js';
 import type { DatabaseSchema } from '../../storage/schema.js';
 
-/** What the login flow's routes need; nothing else is reachable from them. */
+/** Dependencies of the login flow's routes; nothing else is reachable from them. */
 export interface LoginFlowDeps {
   config: Config;
   db: Kysely<DatabaseSchema>;

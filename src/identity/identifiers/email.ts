@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 import { exceedsInputLimit, normalizeInput } from './input.js';
 
@@ -140,8 +140,20 @@ function toAsciiDomain(domain: string): string | undefined {
   if (labels.length < 2 || ALL_DIGITS.test(topLevel)) {
     return undefined;
   }
-  const labelsValid = labels.every((label) => label.length <= MAX_LABEL_LENGTH && LDH_LABEL.test(label));
+  const labelsValid = labels.every((label) => label.length <= MAX_LABEL_LENGTH && LDH_LABEL.test(label) && decodesAsPunycode(label));
   return labelsValid ? ascii : undefined;
+}
+
+/**
+ * An `xn--` label must decode. Node 20 returns '' for one that does not; Node
+ * 24 (ada) returns it unchanged from both conversions, so check the decoding.
+ */
+function decodesAsPunycode(label: string): boolean {
+  if (!label.startsWith('xn--')) {
+    return true;
+  }
+  const unicode = domainToUnicode(label);
+  return unicode !== '' && !unicode.startsWith('xn--');
 }
 
 /** Masks an address for logs and pages: `ivan@example.ru` → `i***@example.ru`. */

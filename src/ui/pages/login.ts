@@ -6,7 +6,7 @@ export interface LoginPageModel {
   action: string;
   csrfToken: string;
   clientName: string | null;
-  /** What the person typed, shown again after an error; never the password. */
+  /** The login as typed, shown again after an error. The password is never shown again. */
   identifier: string;
   sharedDevice: boolean;
   errors: MessageKey[];
