@@ -101,7 +101,7 @@ const BAD_RECORDS: BadRecordCase[] = [
   },
   {
     name: 'malformed e-mail',
-    spoil: (data) => (data.people[2].email = 'kuznetsova@@example.ru'),
+    spoil: (data) => (data.people[2].email = 'o.kuznetsova@@school57.example'),
     problem: /^people\[2\]\.email: has more than one @$/,
   },
   {
@@ -116,7 +116,7 @@ const BAD_RECORDS: BadRecordCase[] = [
   },
   {
     name: 'children without a parent role',
-    spoil: (data) => (data.people[2].children = ['student-1']),
+    spoil: (data) => (data.people[2].children = ['s-0571']),
     problem: /^people\[2\]\.children: is only allowed for a person with a parent role$/,
   },
   {
@@ -126,12 +126,12 @@ const BAD_RECORDS: BadRecordCase[] = [
   },
   {
     name: 'same e-mail on two people',
-    spoil: (data) => (data.people[3].email = 'IVANOVA@example.ru'),
+    spoil: (data) => (data.people[3].email = 'M.IVANOVA@school57.example'),
     problem: /^people\[3\]\.email: same email as people\[0\]\.email$/,
   },
   {
     name: 'same phone written differently',
-    spoil: (data) => (data.people[1].phone = '8 916 123 45 67'),
+    spoil: (data) => (data.people[1].phone = '8 926 555 01 01'),
     problem: /^people\[1\]\.phone: same phone as people\[0\]\.phone$/,
   },
   {
@@ -193,7 +193,7 @@ const BAD_RECORDS: BadRecordCase[] = [
   },
   {
     name: 'parent role with an organization',
-    spoil: (data) => (data.people[0].roles[1].organization = 'school-1'),
+    spoil: (data) => (data.people[0].roles[1].organization = 'school-57'),
     problem: /^people\[0\]\.roles\[1\]\.organization: is not allowed for a parent role$/,
   },
   {
@@ -215,7 +215,7 @@ const BAD_RECORDS: BadRecordCase[] = [
     name: 'repeated person id',
     spoil: (data) => {
       // New identifiers, so that admin-1's stored ones are not reported as taken by a stranger.
-      data.people[3].id = 'teacher-1';
+      data.people[3].id = 't-0571';
       data.people[3].email = 'sokolov.new@example.ru';
       delete data.people[3].snils;
     },
@@ -263,7 +263,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
         parent_links: 1,
       });
 
-      const teacher = await findPersonByExternalId(store.db, 'teacher-1');
+      const teacher = await findPersonByExternalId(store.db, 't-0571');
       assert.ok(teacher !== undefined);
       assert.equal(teacher.familyName, 'Иванова');
       assert.equal(teacher.middleName, 'Петровна');
@@ -276,8 +276,8 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       assert.deepEqual(
         identifiers.map(({ kind, value, display, verified }) => ({ kind, value, display, verified })),
         [
-          { kind: 'phone', value: '+79161234567', display: null, verified: false },
-          { kind: 'email', value: 'ivanova@example.ru', display: 'ivanova@example.ru', verified: false },
+          { kind: 'phone', value: '+79265550101', display: null, verified: false },
+          { kind: 'email', value: 'm.ivanova@school57.example', display: 'm.ivanova@school57.example', verified: false },
           { kind: 'snils', value: '12345678964', display: null, verified: false },
         ],
       );
@@ -289,19 +289,19 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
           .sort((left, right) => left.kind.localeCompare(right.kind)),
         [
           { kind: 'parent', organizationId: null, className: null, position: null },
-          { kind: 'teacher', organizationId: 'school-1', className: null, position: null },
+          { kind: 'teacher', organizationId: 'school-57', className: null, position: null },
         ],
       );
       const children = await listChildren(store.db, teacher.id);
-      assert.deepEqual(children.map(({ child }) => child.externalId), ['student-1']);
+      assert.deepEqual(children.map(({ child }) => child.externalId), ['s-0571']);
       assert.deepEqual(children[0]?.studentRoles.map((role) => role.className), ['5 «А»']);
 
-      const staff = await findPersonByExternalId(store.db, 'staff-1');
+      const staff = await findPersonByExternalId(store.db, 'st-0571');
       assert.ok(staff !== undefined);
       assert.equal(staff.passwordHash, null);
       assert.deepEqual((await listRoles(store.db, staff.id)).map((role) => role.position), ['director']);
 
-      const dnevnik = await findService(store.db, 'dnevnik');
+      const dnevnik = await findService(store.db, 'diary-57');
       assert.ok(dnevnik !== undefined);
       assert.ok(dnevnik.clientSecretEncrypted !== null);
       assert.ok(!dnevnik.clientSecretEncrypted.includes('replace-with'), 'client secret stored in plain text');
@@ -310,7 +310,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       assert.deepEqual(dnevnik.grantTypes, ['authorization_code', 'refresh_token']);
       assert.deepEqual(dnevnik.acceptedRoleKinds, ['parent', 'student']);
 
-      const desktop = await findService(store.db, 'dnevnik-desktop');
+      const desktop = await findService(store.db, 'diary-57-desktop');
       assert.equal(desktop?.clientSecretEncrypted, null);
       assert.deepEqual(desktop?.postLogoutRedirectUris, []);
     });
@@ -318,14 +318,14 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
     it('re-import keeps ids and passwords', async () => {
       const data = loadJson(EXAMPLE_PATH);
       await importRecords(store, sealer, data);
-      const teacherId = await personId(store, 'teacher-1');
+      const teacherId = await personId(store, 't-0571');
       const rolesBefore = (await listRoles(store.db, teacherId)).map((role) => role.id).sort();
       const identifiersBefore = (await listIdentifiers(store.db, teacherId)).map((identifier) => identifier.id);
 
       // The teacher changes her password after the first import.
       const changedHash = await hashPassword('a-password-she-chose');
       await setPasswordHash(store.db, teacherId, changedHash);
-      const staffId = await personId(store, 'staff-1');
+      const staffId = await personId(store, 'st-0571');
       const countsBefore = await rowCounts(store);
 
       const summary = await importRecords(store, sealer, data);
@@ -337,8 +337,8 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
         passwordsSet: 0,
       });
       assert.deepEqual(await rowCounts(store), countsBefore);
-      assert.equal(await personId(store, 'teacher-1'), teacherId);
-      assert.equal(await personId(store, 'staff-1'), staffId);
+      assert.equal(await personId(store, 't-0571'), teacherId);
+      assert.equal(await personId(store, 'st-0571'), staffId);
       assert.deepEqual((await listRoles(store.db, teacherId)).map((role) => role.id).sort(), rolesBefore);
       assert.deepEqual((await listIdentifiers(store.db, teacherId)).map((identifier) => identifier.id), identifiersBefore);
       assert.equal((await findPersonById(store.db, teacherId))?.passwordHash, changedHash);
@@ -353,10 +353,10 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       const summary = await importRecords(store, sealer, data);
 
       assert.equal(summary.passwordsSet, 1);
-      const staff = await findPersonByExternalId(store.db, 'staff-1');
+      const staff = await findPersonByExternalId(store.db, 'st-0571');
       assert.ok(staff?.passwordHash != null);
       assert.equal((await verifyPassword(staff.passwordHash, 'staff-initial-password')).ok, true);
-      const teacher = await findPersonByExternalId(store.db, 'teacher-1');
+      const teacher = await findPersonByExternalId(store.db, 't-0571');
       assert.ok(teacher?.passwordHash != null);
       assert.equal((await verifyPassword(teacher.passwordHash, 'change-me-at-first-login')).ok, true);
     });
@@ -364,22 +364,22 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
     it('re-import replaces roles, identifiers and children', async () => {
       const data = loadJson(EXAMPLE_PATH);
       await importRecords(store, sealer, data);
-      const teacherId = await personId(store, 'teacher-1');
-      const studentId = await personId(store, 'student-1');
+      const teacherId = await personId(store, 't-0571');
+      const studentId = await personId(store, 's-0571');
       const oldStudentRole = (await listRoles(store.db, studentId))[0]?.id;
 
       data.people[1].roles[0].class = '6 «А»';
       // The phone moves from the teacher (earlier in the file) to the student.
       data.people[1].phone = data.people[0].phone;
       delete data.people[0].phone;
-      data.people[0].roles = [{ kind: 'teacher', organization: 'school-1' }];
+      data.people[0].roles = [{ kind: 'teacher', organization: 'school-57' }];
       delete data.people[0].children;
       await importRecords(store, sealer, data);
 
       const studentRoles = await listRoles(store.db, studentId);
       assert.deepEqual(studentRoles.map((role) => role.className), ['6 «А»']);
       assert.notEqual(studentRoles[0]?.id, oldStudentRole);
-      assert.deepEqual((await listIdentifiers(store.db, studentId)).map((identifier) => identifier.value), ['+79161234567']);
+      assert.deepEqual((await listIdentifiers(store.db, studentId)).map((identifier) => identifier.value), ['+79265550101']);
       assert.deepEqual((await listIdentifiers(store.db, teacherId)).map((identifier) => identifier.kind), ['email', 'snils']);
       assert.deepEqual((await listRoles(store.db, teacherId)).map((role) => role.kind), ['teacher']);
       assert.deepEqual(await listChildren(store.db, teacherId), []);
@@ -388,7 +388,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
     it('re-import keeps status and verified flags', async () => {
       const data = loadJson(EXAMPLE_PATH);
       await importRecords(store, sealer, data);
-      const teacherId = await personId(store, 'teacher-1');
+      const teacherId = await personId(store, 't-0571');
       await store.db.updateTable('people').set({ status: 'blocked' }).where('id', '=', teacherId).execute();
       await store.db.updateTable('identifiers').set({ verified: 1 }).where('person_id', '=', teacherId).where('kind', '=', 'email').execute();
 
@@ -458,7 +458,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
             given_name: 'Олег',
             phone: '+7 916 555-00-11',
             roles: [{ kind: 'parent' }],
-            children: ['student-1'],
+            children: ['s-0571'],
           },
         ],
       };
@@ -467,7 +467,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
 
       assert.deepEqual(summary.people, { created: 1, updated: 0 });
       const children = await listChildren(store.db, await personId(store, 'parent-2'));
-      assert.deepEqual(children.map(({ child }) => child.externalId), ['student-1']);
+      assert.deepEqual(children.map(({ child }) => child.externalId), ['s-0571']);
     });
 
     for (const badCase of BAD_RECORDS) {
@@ -555,7 +555,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
         status: 'active',
       });
       const outsiderId = await personId(store, 'someone-else');
-      await replaceIdentifiers(store.db, outsiderId, [{ kind: 'email', value: 'sokolov@example.ru', display: null, verified: true }]);
+      await replaceIdentifiers(store.db, outsiderId, [{ kind: 'email', value: 'sokolov@donm.example', display: null, verified: true }]);
       const rowsBefore = await snapshot(store);
 
       const error = await importErrorOf(() => importRecords(store, sealer, loadJson(EXAMPLE_PATH)));
@@ -579,7 +579,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
         status: 'active',
       });
       await replaceIdentifiers(store.db, await personId(store, 'late-arrival'), [
-        { kind: 'email', value: 'sokolov@example.ru', display: null, verified: false },
+        { kind: 'email', value: 'sokolov@donm.example', display: null, verified: false },
       ]);
       const rowsBefore = await snapshot(store);
 

@@ -111,6 +111,54 @@ describe('OpenID Provider over HTTP with openid-client', () => {
     await assert.rejects(client.refreshTokenGrant(biblioteka.config, first.refresh_token as string), oauthError('invalid_grant'));
   });
 
+  test('prompt=none opens a second service silently', async () => {
+    const { browser } = await passwordLogin(propusk.issuer, dnevnik, '+79160000001');
+    const auth = await authorizationRequest(zhurnal, { prompt: 'none' });
+    const hop = await browser.follow(auth.url.toString());
+    const tokens = await redeem(zhurnal, callbackUrl(hop, zhurnal), auth);
+    assert.equal((tokens.claims()?.role as { kind: string }).kind, 'teacher');
+  });
+
+  test('prompt=none uses the accepted active role', async () => {
+    const { browser } = await passwordLogin(propusk.issuer, dnevnik, '+79160000001');
+    const auth = await authorizationRequest(biblioteka, { prompt: 'none', scope: 'openid roles' });
+    const hop = await browser.follow(auth.url.toString());
+    // The session's active role (parent) is accepted by Библиотека, so no question arises.
+    assert.ok(callbackUrl(hop, biblioteka).searchParams.get('code'));
+    const explicit = await authorizationRequest(biblioteka, { prompt: 'none select_account' });
+    const refused = await browser.follow(explicit.url.toString());
+    assert.equal(refused.status, 303);
+    assert.ok(refused.location?.startsWith(biblioteka.redirectUri) ?? false);
+    assert.ok(new URL(refused.location as string).searchParams.get('error'));
+  });
+
+  test('another person’s ID token cannot sign this browser out unasked', async () => {
+    const victim = await passwordLogin(propusk.issuer, dnevnik, '+79160000001');
+    const attacker = await passwordLogin(propusk.issuer, dnevnik, '+79160000003');
+    const forged = client.buildEndSessionUrl(dnevnik.config, {
+      id_token_hint: attacker.tokens.id_token as string,
+      post_logout_redirect_uri: dnevnik.postLogoutRedirectUri,
+    });
+    const page = await victim.browser.follow(forged.toString());
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(page.body, /data-auto-submit/);
+
+    const own = client.buildEndSessionUrl(dnevnik.config, {
+      id_token_hint: victim.tokens.id_token as string,
+      post_logout_redirect_uri: dnevnik.postLogoutRedirectUri,
+    });
+    const ownPage = await victim.browser.follow(own.toString());
+    assert.match(ownPage.body, /data-auto-submit="true"/);
+  });
+
+  test('a service cannot introspect another service’s token', async () => {
+    const { tokens } = await passwordLogin(propusk.issuer, biblioteka, '+79160000001', { role: 'Учитель' });
+    const foreign = await client.tokenIntrospection(dnevnik.config, tokens.access_token);
+    assert.equal(foreign.active, false);
+    const own = await client.tokenIntrospection(biblioteka.config, tokens.access_token);
+    assert.equal(own.active, true);
+  });
+
   test('refresh tokens rotate, and reuse revokes the grant', async () => {
     const { tokens } = await passwordLogin(propusk.issuer, dnevnik, '+79160000001');
     const original = tokens.refresh_token as string;

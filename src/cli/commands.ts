@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { InputError } from '../errors/index.js';
 import { importFile } from '../importer/index.js';
 import { rotateKeys } from '../keys/keystore.js';
 import { resolveMasterKey } from '../keys/master-key.js';
@@ -23,12 +24,20 @@ export async function migrateCommand(config: Config, logger: Logger): Promise<vo
 /** `propusk import FILE`: create or update organizations, services and people from a JSON file. */
 export async function importCommand(config: Config, logger: Logger, file: string | undefined): Promise<void> {
   if (file === undefined) {
-    throw new Error('Missing file: usage is `propusk import FILE.json`');
+    throw new InputError('Missing file: usage is `propusk import FILE.json`');
   }
   const runtime = await openRuntime(config, logger);
   try {
     const summary = await importFile(runtime.store, runtime.sealer, path.resolve(file));
     logger.info({ file, summary }, 'import finished');
+    console.log(
+      [
+        `Imported ${file}:`,
+        `  organizations: ${summary.organizations.created} created, ${summary.organizations.updated} updated`,
+        `  services: ${summary.services.created} created, ${summary.services.updated} updated`,
+        `  people: ${summary.people.created} created, ${summary.people.updated} updated, ${summary.passwordsSet} initial passwords set`,
+      ].join('\n'),
+    );
   } finally {
     await runtime.store.close();
   }

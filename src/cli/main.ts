@@ -1,8 +1,7 @@
 import { loadConfig } from '../config/load.js';
-import { ConfigError } from '../errors/index.js';
+import { InputError, PropuskError } from '../errors/index.js';
 import { createLogger } from '../logging/logger.js';
 import { importCommand, migrateCommand, rotateKeysCommand } from './commands.js';
-import { startCommand } from './start.js';
 
 const USAGE = `Usage: propusk <command>
 
@@ -25,8 +24,12 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, pretty: config.env !== 'production' });
   switch (command) {
-    case 'start':
+    case 'start': {
+      // Loaded only here: oidc-provider prints its Node 20 warning on import,
+      // which the other commands have no reason to show.
+      const { startCommand } = await import('./start.js');
       return startCommand(config, logger);
+    }
     case 'migrate':
       return migrateCommand(config, logger);
     case 'import':
@@ -35,15 +38,16 @@ async function main(argv: string[]): Promise<void> {
       if (args[0] === 'rotate') {
         return rotateKeysCommand(config, logger);
       }
-      throw new Error(`Unknown keys subcommand "${args[0] ?? ''}": the only one is \`keys rotate\``);
+      throw new InputError(`Unknown keys subcommand "${args[0] ?? ''}": the only one is \`keys rotate\``);
     default:
-      throw new Error(`Unknown command "${command}". Run \`propusk help\` for the list.`);
+      throw new InputError(`Unknown command "${command}". Run \`propusk help\` for the list.`);
   }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (error instanceof ConfigError) {
+  if (error instanceof PropuskError) {
+    // Operator-facing errors say what is wrong and what to do; a stack adds nothing.
     console.error(error.message);
   } else if (code === 'EADDRINUSE' || code === 'EACCES') {
     const address = (error as { address?: string; port?: number }).address;

@@ -19,20 +19,26 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const positiveSeconds = z.coerce.number().int().positive();
+const positiveSeconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be greater than 0');
+
+const port = z.coerce
+  .number({ error: 'must be a port number from 1 to 65535' })
+  .int('must be a port number from 1 to 65535')
+  .min(1, 'must be a port number from 1 to 65535')
+  .max(65535, 'must be a port number from 1 to 65535');
 
 export const settings = {
   NODE_ENV: setting(
     z.enum(['development', 'production', 'test']).default('development'),
     'Runtime mode. `production` turns off the demo data and the demo relying party and switches logs to JSON.',
   ),
-  PORT: setting(z.coerce.number().int().min(1).max(65535).default(3000), 'TCP port of the HTTP server.'),
+  PORT: setting(port.default(3000), 'TCP port of the HTTP server.'),
   HOST: setting(
     z.string().min(1).default('127.0.0.1'),
     'Address the HTTP server listens on. Use `0.0.0.0` behind a load balancer or in a container.',
   ),
   PROPUSK_ISSUER: setting(
-    z.url({ protocol: /^https?$/ }).optional(),
+    z.url({ protocol: /^https?$/, error: 'must be an absolute http or https URL, such as https://login.school.example' }).optional(),
     'Public URL of Propusk, used as the OpenID issuer and for every link Propusk builds. Defaults to `http://localhost:PORT`. Must be https in production.',
     'https://login.school.example',
   ),
@@ -64,7 +70,7 @@ export const settings = {
     'Load demo data and start the demo relying party. Defaults to `true` outside production; always `false` in production.',
   ),
   PROPUSK_DEMO_RP_PORT: setting(
-    z.coerce.number().int().min(1).max(65535).default(3001),
+    port.default(3001),
     'Port of the demo relying party (demo mode only).',
   ),
   PROPUSK_SESSION_TTL: setting(

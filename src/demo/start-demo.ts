@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { importRecords } from '../importer/index.js';
 import type { Runtime } from '../server/runtime.js';
-import { findService } from '../storage/services.js';
 import { demoAccounts } from './demo-accounts.js';
-import { startDemoRelyingParty, type DemoService } from './relying-party/server.js';
+import { demoRelyingPartyBaseUrl, startDemoRelyingParty, type DemoService } from './relying-party/server.js';
 
 export interface DemoHandle {
   close(): Promise<void>;
@@ -14,6 +13,8 @@ interface DemoFile {
 }
 
 const DEMO_FILE = new URL('./demo-data.json', import.meta.url);
+/** Relying-party origin written in the demo file. */
+const DEMO_FILE_RP_BASE = 'http://localhost:3001';
 
 const ENGLISH_NAMES: Record<string, string> = {
   zhurnal: 'Journal',
@@ -24,17 +25,20 @@ const ENGLISH_NAMES: Record<string, string> = {
 };
 
 /**
- * Demo mode: load the demo school on first start, start the demo relying
+ * Demo mode: load the demo school (on every start, see below), start the demo relying
  * party that plays the five services, and print the demo logins.
  */
 export async function loadDemo(runtime: Runtime): Promise<DemoHandle> {
   const { config, logger, store, sealer } = runtime;
-  const data = JSON.parse(readFileSync(DEMO_FILE, 'utf8')) as DemoFile;
+  const rpBase = demoRelyingPartyBaseUrl(config.issuer, config.demoRelyingPartyPort);
+  // The file is written for the default port; the services' URLs follow the configured one.
+  const text = readFileSync(DEMO_FILE, 'utf8').replaceAll(DEMO_FILE_RP_BASE, rpBase);
+  const data = JSON.parse(text) as DemoFile;
 
-  if ((await findService(store.db, 'dnevnik')) === undefined) {
-    await importRecords(store, sealer, data);
-    logger.info('demo data loaded');
-  }
+  // Importing again on every start is harmless (it never resets a password)
+  // and repairs the demo after a port change or an import over its records.
+  const summary = await importRecords(store, sealer, data);
+  logger.info({ people: summary.people, services: summary.services }, 'demo data loaded');
 
   const services: DemoService[] = data.services.map((service) => ({
     clientId: service.client_id,

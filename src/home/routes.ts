@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import type { Config } from '../config/load.js';
-import { displayName } from '../identity/claims.js';
+import { displayName, fullName } from '../identity/claims.js';
 import type { SessionReader } from '../oidc/sessions.js';
 import { ACCOUNT_CLIENT_ID, ROUTES } from '../oidc/scopes.js';
 import { loadRoles } from '../roles/load.js';
 import { roleLabel } from '../roles/labels.js';
 import type { CsrfGuard } from '../server/csrf.js';
+import { formField } from '../server/form.js';
 import { pageContextFor } from '../server/page-context.js';
 import { findPersonById } from '../storage/people.js';
 import type { DatabaseSchema } from '../storage/schema.js';
@@ -24,7 +24,6 @@ export interface HomeDeps {
 }
 
 const SWITCH_CSRF = 'switch-role';
-const switchForm = z.object({ csrf: z.string().max(128).optional(), role: z.string().max(128).default('') });
 
 /**
  * Propusk's own sign-in goes through the authorization endpoint like any
@@ -51,18 +50,24 @@ async function renderHome(deps: HomeDeps, request: FastifyRequest, reply: Fastif
   const page = pageContextFor(request, deps.config.demo);
   const session = await deps.readSession(request.raw, reply.raw);
   const person = session === undefined ? undefined : await findPersonById(deps.db, session.accountId);
-  if (session === undefined || person === undefined) {
+  if (session === undefined || person === undefined || person.status !== 'active') {
     return reply.type('text/html; charset=utf-8').send(anonymousHomePage(page, '/login'));
   }
 
   const roles = await loadRoles(deps.db, person.id);
   const state = await getSessionState(deps.db, session.uid);
   const active = roles.find((role) => role.id === state?.activeRoleId) ?? roles[0];
-  const services = active === undefined ? [] : (await listServices(deps.db)).filter((service) => service.acceptedRoleKinds.includes(active.kind));
+  const services =
+    active === undefined
+      ? []
+      : (await listServices(deps.db))
+          .filter((service) => service.acceptedRoleKinds.includes(active.kind))
+          .sort((a, b) => a.displayName.localeCompare(b.displayName, 'ru'));
 
   return reply.type('text/html; charset=utf-8').send(
     homePage(page, {
       personName: displayName(person),
+      fullName: fullName(person),
       activeRoleLabel: active === undefined ? null : roleLabel(active, page.t),
       roles: roles.map((role) => ({ id: role.id, label: roleLabel(role, page.t), active: role.id === active?.id })),
       services: services.map((service) => ({ name: service.displayName, url: service.homeUrl })),
@@ -88,14 +93,13 @@ export function registerHome(app: FastifyInstance, deps: HomeDeps): void {
   app.get('/login', async (_request, reply) => reply.redirect(accountLoginUrl(deps.config), 303));
 
   app.post('/role', async (request, reply) => {
-    const form = switchForm.safeParse(request.body ?? {});
-    deps.csrf.verify(request, SWITCH_CSRF, form.success ? form.data.csrf : undefined);
+    deps.csrf.verify(request, SWITCH_CSRF, formField(request.body, 'csrf'));
     const session = await deps.readSession(request.raw, reply.raw);
     if (session === undefined) {
       return reply.redirect('/', 303);
     }
     const roles = await loadRoles(deps.db, session.accountId);
-    const chosen = roles.find((role) => role.id === form.data?.role);
+    const chosen = roles.find((role) => role.id === formField(request.body, 'role'));
     if (chosen === undefined) {
       return reply.redirect('/', 303);
     }

@@ -8,7 +8,7 @@ export async function personClaims(db: Kysely<DatabaseSchema>, person: Person): 
   const identifiers = await listIdentifiers(db, person.id);
   const email = identifiers.find((identifier) => identifier.kind === 'email');
   const phone = identifiers.find((identifier) => identifier.kind === 'phone');
-  const name = [person.familyName, person.givenName, person.middleName].filter((part) => part !== null && part !== '').join(' ');
+  const name = fullName(person);
 
   const claims: Record<string, unknown> = {
     family_name: person.familyName,
@@ -32,7 +32,12 @@ export async function personClaims(db: Kysely<DatabaseSchema>, person: Person): 
   return claims;
 }
 
-/** «Иванова Мария» — how pages greet a person. */
+/** «Иванова Мария Петровна»: the OIDC `name` claim and the account line on the home page. */
+export function fullName(person: Pick<Person, 'familyName' | 'givenName' | 'middleName'>): string {
+  return [person.familyName, person.givenName, person.middleName].filter((part) => part !== null && part !== '').join(' ');
+}
+
+/** «Мария Петровна»: how pages greet a person. */
 export function displayName(person: Pick<Person, 'familyName' | 'givenName' | 'middleName'>): string {
   return [person.givenName, person.middleName].filter((part) => part !== null && part !== '').join(' ') || person.familyName;
 }

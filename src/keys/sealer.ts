@@ -48,7 +48,7 @@ export function createSealer(masterKey: Buffer): Sealer {
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
       } catch (cause) {
-        throw new StorageError(`Cannot decrypt a stored ${purpose} value: the master key differs from the one that encrypted it`, { cause });
+        throw new StorageError(`Cannot decrypt a stored ${purpose} value: the master key (PROPUSK_MASTER_KEY, or master.key in PROPUSK_DATA_DIR) differs from the one that encrypted it. Restore the original key`, { cause });
       }
     },
   };

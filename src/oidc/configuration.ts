@@ -37,6 +37,8 @@ export function buildConfiguration(parts: ConfigurationParts): Configuration {
     // the person and the active role without a userinfo call.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
+    // Services authenticate with HTTP Basic; Propusk's own home page is public.
+    clientAuthMethods: ['client_secret_basic', 'none'],
     pkce: { required: () => true },
     allowOmittingSingleRegisteredRedirectUri: false,
     clientDefaults: {
@@ -53,7 +55,8 @@ export function buildConfiguration(parts: ConfigurationParts): Configuration {
         postLogoutSuccessSource: createPostLogoutSuccessSource(config.demo),
       },
       revocation: { enabled: true },
-      introspection: { enabled: true },
+      // A service may introspect only its own tokens.
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
     },

@@ -39,7 +39,12 @@ export function createRenderError(demo: boolean) {
 
 export function createLogoutSource(demo: boolean) {
   return async (ctx: KoaContextWithOIDC, form: string): Promise<void> => {
-    const autoSubmit = typeof ctx.oidc.params?.id_token_hint === 'string';
+    // Sign out without asking only when the hint names the person signed in
+    // here: any other valid ID token (an attacker's own, say) must not be
+    // able to end this browser's session from another site.
+    const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
+    const sessionAccount = ctx.oidc.session?.accountId;
+    const autoSubmit = sessionAccount !== undefined && hint?.payload?.sub === sessionAccount;
     ctx.type = 'html';
     ctx.body = logoutPage(pageContext(ctx, demo), { providerForm: form, formId: 'op.logoutForm', autoSubmit });
   };

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { DatabaseSchema } from '../storage/schema.js';
 import type { ClientDirectory } from './clients.js';
-import { assessRole, roleStepNeeded } from './role-check.js';
+import { assessRole, bindRole, roleStepNeeded, type RoleBindingLifetimes } from './role-check.js';
 
 const { Prompt, Check, base } = interactionPolicy;
 
@@ -16,7 +16,11 @@ export const ROLE_REQUESTED_REASON = `${ROLE_PROMPT}_prompt`;
  * service asks for the role chooser with `prompt=select_account`, and a
  * `prompt=none` request that needs it fails with account_selection_required.
  */
-export function createPolicy(db: Kysely<DatabaseSchema>, clients: ClientDirectory): interactionPolicy.DefaultPolicy {
+export function createPolicy(
+  db: Kysely<DatabaseSchema>,
+  clients: ClientDirectory,
+  lifetimes: RoleBindingLifetimes,
+): interactionPolicy.DefaultPolicy {
   const policy = base();
   const roleCheck = new Check(ROLE_CHECK_REASON, 'the role for this service must be chosen', async (ctx: KoaContextWithOIDC) => {
     const { session, client, entities } = ctx.oidc;
@@ -30,6 +34,19 @@ export function createPolicy(db: Kysely<DatabaseSchema>, clients: ClientDirector
       grantId: entities.Grant?.jti,
       chooserRequested: false,
     });
+    // A new grant whose role needs no question gets it here, without an
+    // interaction, so single sign-on also works with prompt=none. A change of
+    // role replaces the grant and goes through the interaction instead.
+    if (situation.decision.outcome === 'use' && situation.boundRoleId === null && entities.Grant?.jti !== undefined) {
+      await bindRole(db, lifetimes, {
+        grantId: entities.Grant.jti,
+        sessionUid: session.uid,
+        personId: session.accountId,
+        clientId: client.clientId,
+        roleId: situation.decision.role.id,
+      });
+      return Check.NO_NEED_TO_PROMPT;
+    }
     return roleStepNeeded(situation) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   });
 

@@ -60,7 +60,7 @@ export function createProvider(parts: ProviderParts): Provider {
     keys: parts.keys,
     adapter: adapterFactory(store, clients),
     findAccount: createFindAccount(store.db, clients),
-    policy: createPolicy(store.db, clients),
+    policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }),
     clients,
   });
 

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import { loadRoles } from '../roles/load.js';
 import { decideRole, type RoleDecision } from '../roles/selection.js';
 import type { DatabaseSchema } from '../storage/schema.js';
-import { findGrantRole } from '../storage/grant-roles.js';
-import { getSessionState } from '../storage/session-state.js';
+import { bindGrantRole, findGrantRole } from '../storage/grant-roles.js';
+import { getSessionState, setActiveRole } from '../storage/session-state.js';
 import type { ClientDirectory } from './clients.js';
 
 export interface RoleSituation {
@@ -49,4 +49,32 @@ export function roleStepNeeded(situation: RoleSituation): boolean {
     case 'ask':
       return boundRoleId === null || !decision.roles.some((role) => role.id === boundRoleId);
   }
+}
+
+/** How long a grant's role and a session's active role are kept, in milliseconds. */
+export interface RoleBindingLifetimes {
+  grantRoleMs: number;
+  sessionMs: number;
+}
+
+/**
+ * Bind a role to a grant and make it the session's active role, in one
+ * transaction. The grant must be the one the service's tokens come from.
+ */
+export async function bindRole(
+  db: Kysely<DatabaseSchema>,
+  lifetimes: RoleBindingLifetimes,
+  binding: { grantId: string; sessionUid: string; personId: string; clientId: string; roleId: string },
+): Promise<void> {
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    await bindGrantRole(trx, {
+      grantId: binding.grantId,
+      personId: binding.personId,
+      clientId: binding.clientId,
+      roleId: binding.roleId,
+      expiresAt: now + lifetimes.grantRoleMs,
+    });
+    await setActiveRole(trx, binding.sessionUid, binding.personId, binding.roleId, now + lifetimes.sessionMs);
+  });
 }

@@ -20,7 +20,7 @@ import type { Store } from '../storage/database.js';
 import { registerAssets } from './assets.js';
 import { clientIpResolver } from './client-ip.js';
 import { createCsrfGuard } from './csrf.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, renderFrameworkError } from './error-handler.js';
 import { applyHeaders, securityHeaders } from './security-headers.js';
 
 export interface AppParts {
@@ -51,6 +51,11 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     // One line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
+    // A malformed URL (a stray %) gets the same error page and headers as any other error.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(headers);
+      return renderFrameworkError(error, request, reply, config.demo);
+    },
     genReqId: (req) => {
       // Our id replaces any the client sent, so logs and pages can trust it.
       const id = randomUUID();
@@ -74,6 +79,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
 
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
+  // Propusk's own endpoints are HTML forms: urlencoded bodies only.
+  app.removeContentTypeParser('application/json');
   await app.register(middie);
 
   const clients = createClientDirectory(store.db, parts.sealer, config);

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PropuskError } from '../errors/index.js';
 import { isMessageKey } from '../i18n/translate.js';
 import { errorPage } from '../ui/pages/error.js';
@@ -31,7 +31,7 @@ export function registerErrorHandling(app: FastifyInstance, demo: boolean): void
       known && error.messageKey !== undefined && isMessageKey(error.messageKey)
         ? error.messageKey
         : clientError
-          ? 'error.invalid_request'
+          ? 'error.form_invalid'
           : 'error.generic';
     return reply
       .code(status)
@@ -43,4 +43,14 @@ export function registerErrorHandling(app: FastifyInstance, demo: boolean): void
     const page = pageContextFor(request, demo);
     return reply.code(404).type('text/html; charset=utf-8').send(errorPage(page, { messageKey: 'error.not_found', requestId: null }));
   });
+}
+
+/** Fastify's own early errors (an invalid URL) as a Propusk error page; the URL is not echoed. */
+export function renderFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, demo: boolean) {
+  request.log.info({ code: error.code }, 'request rejected before routing');
+  const page = pageContextFor(request, demo);
+  return reply
+    .code(400)
+    .type('text/html; charset=utf-8')
+    .send(errorPage(page, { messageKey: 'error.form_invalid', requestId: String(request.id) }));
 }

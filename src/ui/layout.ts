@@ -17,7 +17,8 @@ export function layout(page: PageContext, title: string, body: SafeHtml): string
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${title} — ${page.t('app.name')}</title>
+<title>${title === page.t('app.name') ? title : `${title} — ${page.t('app.name')}`}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/propusk.css">
 <script src="/assets/propusk.js" defer></script>
 </head>

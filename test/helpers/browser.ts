@@ -109,7 +109,7 @@ export function formAction(page: string): string {
 
 /** Role buttons of the chooser: value and label. */
 export function roleOptions(page: string): Array<{ id: string; label: string }> {
-  return [...page.matchAll(/<button type="submit" name="role" value="([^"]+)"[^>]*>([^<]+)<\/button>/g)].map((m) => ({
+  return [...page.matchAll(/<button type="submit" name="role" value="([^"]+)"[^>]*>([^<]+)(?:<span[^>]*>[^<]*<\/span>)?<\/button>/g)].map((m) => ({
     id: m[1] as string,
     label: (m[2] as string).replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&'),
   }));

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
 import { authenticate } from '../../identity/authenticate.js';
+import { ACCOUNT_CLIENT_ID } from '../../oidc/scopes.js';
+import { formField } from '../../server/form.js';
 import { pageContextFor } from '../../server/page-context.js';
 import { loginPage } from '../../ui/pages/login.js';
 import type { PendingInteraction } from '../../oidc/interactions.js';
@@ -10,13 +11,9 @@ import { transition } from './states.js';
 
 const CSRF_PURPOSE = 'login';
 
-/** Form fields; lengths are capped so a huge body cannot cost a hash. */
-export const credentialsForm = z.object({
-  csrf: z.string().max(128).optional(),
-  login: z.string().max(320).default(''),
-  password: z.string().max(1024).default(''),
-  shared_device: z.string().max(8).optional(),
-});
+/** Longest accepted inputs; a longer login cannot be an identifier, and a longer password is never checked. */
+export const MAX_LOGIN_LENGTH = 320;
+export const MAX_PASSWORD_LENGTH = 1024;
 
 export async function showLoginPage(
   deps: LoginFlowDeps,
@@ -30,7 +27,8 @@ export async function showLoginPage(
   const body = loginPage(page, {
     action: `/interaction/${pending.uid}/login`,
     csrfToken: deps.csrf.issue(request, reply, CSRF_PURPOSE),
-    clientName: profile?.displayName ?? null,
+    // Propusk's own home page is not a service: no «Для входа в сервис» line.
+    clientName: pending.clientId === ACCOUNT_CLIENT_ID ? null : (profile?.displayName ?? null),
     ...form,
   });
   return reply.type('text/html; charset=utf-8').send(body);
@@ -43,21 +41,22 @@ export async function submitCredentials(
   reply: FastifyReply,
   pending: PendingInteraction,
 ): Promise<FastifyReply> {
-  const parsed = credentialsForm.safeParse(request.body ?? {});
-  const form = parsed.success ? parsed.data : { login: '', password: '', csrf: undefined, shared_device: undefined };
-  deps.csrf.verify(request, CSRF_PURPOSE, form.csrf);
+  deps.csrf.verify(request, CSRF_PURPOSE, formField(request.body, 'csrf'));
+  const identifier = formField(request.body, 'login').trim();
+  const password = formField(request.body, 'password');
+  const sharedDevice = formField(request.body, 'shared_device') !== '';
 
-  const identifier = form.login.trim();
-  const sharedDevice = form.shared_device !== undefined;
   const errors: MessageKey[] = [];
   if (identifier === '') errors.push('login.error.identifier_missing');
-  if (form.password === '') errors.push('login.error.password_missing');
+  if (identifier.length > MAX_LOGIN_LENGTH) errors.push('login.error.identifier_unrecognized');
+  if (password === '') errors.push('login.error.password_missing');
   if (errors.length > 0) {
     transition('credentials', 'credentials_rejected');
-    return showLoginPage(deps, request, reply.code(400), pending, { identifier, sharedDevice, errors });
+    return showLoginPage(deps, request, reply.code(400), pending, { identifier: identifier.slice(0, MAX_LOGIN_LENGTH), sharedDevice, errors });
   }
 
-  const result = await authenticate(deps.db, identifier, form.password);
+  const result: Awaited<ReturnType<typeof authenticate>> =
+    password.length > MAX_PASSWORD_LENGTH ? { outcome: 'invalid_credentials' } : await authenticate(deps.db, identifier, password);
   if (result.outcome !== 'success') {
     transition('credentials', 'credentials_rejected');
     const error: MessageKey =

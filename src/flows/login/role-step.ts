@@ -1,14 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { InteractionExpiredError } from '../../errors/index.js';
 import type { PendingInteraction } from '../../oidc/interactions.js';
-import { assessRole } from '../../oidc/role-check.js';
+import { assessRole, bindRole } from '../../oidc/role-check.js';
+import { ACCOUNT_CLIENT_ID } from '../../oidc/scopes.js';
 import type { Role } from '../../roles/kinds.js';
 import { roleLabel } from '../../roles/labels.js';
+import { formField } from '../../server/form.js';
 import { pageContextFor } from '../../server/page-context.js';
-import { findGrantRole, bindGrantRole } from '../../storage/grant-roles.js';
+import { findGrantRole } from '../../storage/grant-roles.js';
 import { findPersonById } from '../../storage/people.js';
-import { setActiveRole } from '../../storage/session-state.js';
 import { displayName } from '../../identity/claims.js';
 import { rolePage } from '../../ui/pages/role.js';
 import { unavailablePage } from '../../ui/pages/unavailable.js';
@@ -18,8 +18,6 @@ import { transition } from './states.js';
 const ROLE_CSRF = 'role';
 const ABORT_CSRF = 'abort';
 
-export const roleForm = z.object({ csrf: z.string().max(128).optional(), role: z.string().max(128).default('') });
-export const abortForm = z.object({ csrf: z.string().max(128).optional() });
 
 interface RoleContext {
   personId: string;
@@ -41,19 +39,15 @@ function roleContext(pending: PendingInteraction): RoleContext {
  */
 async function applyRole(deps: LoginFlowDeps, request: FastifyRequest, reply: FastifyReply, pending: PendingInteraction, role: Role) {
   const context = roleContext(pending);
-  const now = Date.now();
   const bound = await findGrantRole(deps.db, context.grantId);
   const replacement = bound !== undefined && bound.roleId !== role.id ? await deps.gateway.replaceGrant(context.grantId) : undefined;
 
-  await deps.db.transaction().execute(async (trx) => {
-    await bindGrantRole(trx, {
-      grantId: replacement ?? context.grantId,
-      personId: context.personId,
-      clientId: pending.clientId,
-      roleId: role.id,
-      expiresAt: now + deps.config.refreshTokenTtl * 1000,
-    });
-    await setActiveRole(trx, context.sessionUid, context.personId, role.id, now + deps.config.sessionTtl * 1000);
+  await bindRole(deps.db, { grantRoleMs: deps.config.refreshTokenTtl * 1000, sessionMs: deps.config.sessionTtl * 1000 }, {
+    grantId: replacement ?? context.grantId,
+    sessionUid: context.sessionUid,
+    personId: context.personId,
+    clientId: pending.clientId,
+    roleId: role.id,
   });
   deps.logger.info({ interaction: pending.uid, personId: context.personId, clientId: pending.clientId, roleKind: role.kind }, 'role selected');
 
@@ -92,7 +86,7 @@ export async function showRoleStep(deps: LoginFlowDeps, request: FastifyRequest,
     action: `/interaction/${pending.uid}/role`,
     csrfToken: deps.csrf.issue(request, reply, ROLE_CSRF),
     personName: person === undefined ? '' : displayName(person),
-    clientName,
+    clientName: pending.clientId === ACCOUNT_CLIENT_ID ? null : clientName,
     roles: decision.roles.map((role) => ({ id: role.id, label: roleLabel(role, page.t), active: role.id === situation.boundRoleId })),
   });
   return reply.type('text/html; charset=utf-8').send(body);
@@ -100,11 +94,11 @@ export async function showRoleStep(deps: LoginFlowDeps, request: FastifyRequest,
 
 /** POST of the chooser: the role must be one the page offered. */
 export async function submitRole(deps: LoginFlowDeps, request: FastifyRequest, reply: FastifyReply, pending: PendingInteraction) {
-  const form = roleForm.safeParse(request.body ?? {});
-  deps.csrf.verify(request, ROLE_CSRF, form.success ? form.data.csrf : undefined);
+  deps.csrf.verify(request, ROLE_CSRF, formField(request.body, 'csrf'));
+  const roleId = formField(request.body, 'role');
   const context = roleContext(pending);
   const { decision } = await assessRole(deps.db, deps.clients, { ...context, clientId: pending.clientId, chooserRequested: true });
-  const chosen = decision.outcome === 'ask' ? decision.roles.find((role) => role.id === form.data?.role) : undefined;
+  const chosen = decision.outcome === 'ask' ? decision.roles.find((role) => role.id === roleId) : undefined;
   if (chosen === undefined) {
     return showRoleStep(deps, request, reply.code(400), pending);
   }
@@ -114,8 +108,7 @@ export async function submitRole(deps: LoginFlowDeps, request: FastifyRequest, r
 
 /** «Вернуться в сервис» from the unavailable page: the service gets access_denied, never a token. */
 export async function abortToService(deps: LoginFlowDeps, request: FastifyRequest, reply: FastifyReply, pending: PendingInteraction) {
-  const form = abortForm.safeParse(request.body ?? {});
-  deps.csrf.verify(request, ABORT_CSRF, form.success ? form.data.csrf : undefined);
+  deps.csrf.verify(request, ABORT_CSRF, formField(request.body, 'csrf'));
   transition('unavailable', 'back_to_service');
   const returnTo = await deps.gateway.abort(request.raw, reply.raw, 'access_denied', 'the service accepts none of the roles of this person');
   return reply.redirect(returnTo, 303);

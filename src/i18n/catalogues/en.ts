@@ -10,7 +10,7 @@ export const en: Record<MessageKey, string> = {
   'login.heading': 'Sign in to school services',
   'login.for_client': 'To continue to “{client}”',
   'login.identifier_label': 'Phone, e-mail or SNILS',
-  'login.identifier_hint': 'For example: +7 916 123-45-67, ivanova@example.ru or 123-456-789 64',
+  'login.identifier_hint': 'For example: +7\u00a0916\u00a0123\u201145\u201167, ivanova@example.ru or 123\u2011456\u2011789\u00a064',
   'login.password_label': 'Password',
   'login.show_password': 'Show password',
   'login.hide_password': 'Hide password',
@@ -26,9 +26,10 @@ export const en: Record<MessageKey, string> = {
   'login.error.password_missing': 'Enter your password.',
 
   'role.title': 'Choose a role',
-  'role.intro': 'Which role should “{client}” open with?',
+  'role.intro': 'Which role do you want to use in “{client}”?',
   'role.intro_home': 'Which role do you want to continue with?',
   'role.signed_in_as': 'You are signed in as {name}.',
+  'role.current': 'current',
   'role.student': 'Student',
   'role.parent': 'Parent',
   'role.teacher': 'Teacher',
@@ -52,6 +53,7 @@ export const en: Record<MessageKey, string> = {
 
   'home.title': 'Propusk',
   'home.greeting': 'Hello, {name}!',
+  'home.account': 'Account: {name}',
   'home.active_role': 'Current role',
   'home.switch_role': 'Switch role',
   'home.switch_submit': 'Switch',
@@ -65,7 +67,7 @@ export const en: Record<MessageKey, string> = {
   'home.role_switched': 'Role switched.',
 
   'logout.title': 'Sign out',
-  'logout.question': 'Sign out of Propusk and of every school service on this device?',
+  'logout.question': 'Sign out of Propusk on this device? You will need your password to sign in to school services again.',
   'logout.confirm': 'Sign out',
   'logout.cancel': 'Stay signed in',
   'logout.done_title': 'You are signed out',
@@ -78,9 +80,10 @@ export const en: Record<MessageKey, string> = {
   'error.invalid_client': 'This service is not registered with Propusk. Please tell the service’s support team.',
   'error.invalid_redirect_uri':
     'The service’s return address is not registered with Propusk, so sign-in was stopped to protect your account. Please tell the service’s support team.',
-  'error.interaction_expired': 'This sign-in page has expired. Go back to the service and start again.',
+  'error.interaction_expired': 'This sign-in page is no longer valid. If you have already signed in, go back to the service; if not, start signing in from the service again.',
   'error.csrf': 'The form has expired or was sent from another page. Reload the page and try again.',
   'error.identifier_taken': 'This phone, e-mail or SNILS already belongs to another account.',
+  'error.form_invalid': 'The request could not be read. Reload the page and try again.',
   'error.not_found': 'Page not found.',
   'error.back_home': 'Home',
 };

@@ -8,7 +8,7 @@ export const ru = {
   'login.heading': 'Вход в школьные сервисы',
   'login.for_client': 'Для входа в сервис «{client}»',
   'login.identifier_label': 'Телефон, электронная почта или СНИЛС',
-  'login.identifier_hint': 'Например: +7 916 123-45-67, ivanova@example.ru или 123-456-789 64',
+  'login.identifier_hint': 'Например: +7\u00a0916\u00a0123\u201145\u201167, ivanova@example.ru или 123\u2011456\u2011789\u00a064',
   'login.password_label': 'Пароль',
   'login.show_password': 'Показать пароль',
   'login.hide_password': 'Скрыть пароль',
@@ -24,9 +24,10 @@ export const ru = {
   'login.error.password_missing': 'Введите пароль.',
 
   'role.title': 'Выберите роль',
-  'role.intro': 'В какой роли открыть «{client}»?',
+  'role.intro': 'В какой роли открыть сервис «{client}»?',
   'role.intro_home': 'В какой роли продолжить?',
   'role.signed_in_as': 'Вы вошли как {name}.',
+  'role.current': 'текущая',
   'role.student': 'Ученик',
   'role.parent': 'Родитель',
   'role.teacher': 'Учитель',
@@ -50,6 +51,7 @@ export const ru = {
 
   'home.title': 'Пропуск',
   'home.greeting': 'Здравствуйте, {name}!',
+  'home.account': 'Учётная запись: {name}',
   'home.active_role': 'Текущая роль',
   'home.switch_role': 'Сменить роль',
   'home.switch_submit': 'Переключить',
@@ -63,7 +65,7 @@ export const ru = {
   'home.role_switched': 'Роль изменена.',
 
   'logout.title': 'Выход',
-  'logout.question': 'Выйти из Пропуска и из всех школьных сервисов на этом устройстве?',
+  'logout.question': 'Выйти из Пропуска на этом устройстве? Чтобы снова войти в школьные сервисы, понадобится пароль.',
   'logout.confirm': 'Выйти',
   'logout.cancel': 'Остаться',
   'logout.done_title': 'Вы вышли',
@@ -76,9 +78,10 @@ export const ru = {
   'error.invalid_client': 'Этот сервис не зарегистрирован в Пропуске. Сообщите об этом в поддержку сервиса.',
   'error.invalid_redirect_uri':
     'Адрес возврата сервиса не зарегистрирован в Пропуске. Вход остановлен, чтобы защитить вашу учётную запись. Сообщите об этом в поддержку сервиса.',
-  'error.interaction_expired': 'Страница входа устарела. Вернитесь в сервис и начните вход заново.',
+  'error.interaction_expired': 'Эта страница входа больше не действует. Если вы уже вошли, вернитесь в сервис; если нет, начните вход в сервисе заново.',
   'error.csrf': 'Форма устарела или отправлена не с этой страницы. Обновите страницу и попробуйте снова.',
   'error.identifier_taken': 'Этот телефон, адрес почты или СНИЛС уже принадлежит другой учётной записи.',
+  'error.form_invalid': 'Запрос не удалось прочитать. Обновите страницу и попробуйте снова.',
   'error.not_found': 'Страница не найдена.',
   'error.back_home': 'На главную',
 } as const;

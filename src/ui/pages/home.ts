@@ -9,6 +9,7 @@ export interface HomeService {
 
 export interface HomePageModel {
   personName: string;
+  fullName: string;
   activeRoleLabel: string | null;
   roles: RoleChoice[];
   services: HomeService[];
@@ -38,6 +39,7 @@ export function homePage(page: PageContext, model: HomePageModel): string {
       : html`<p>${t('home.no_services')}</p>`;
 
   const body = html`<h1>${t('home.greeting', { name: model.personName })}</h1>
+<p class="hint">${t('home.account', { name: model.fullName })}</p>
 ${model.notice === null ? '' : html`<p class="notice" role="status">${model.notice}</p>`}
 ${model.activeRoleLabel === null
     ? html`<p>${t('home.no_roles')}</p>`

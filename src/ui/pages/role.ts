@@ -27,7 +27,7 @@ export function rolePage(page: PageContext, model: RolePageModel): string {
   <fieldset class="roles">
     <legend>${question}</legend>
     ${model.roles.map(
-      (role) => html`<button type="submit" name="role" value="${role.id}" class="role-option${role.active ? ' active' : ''}"${role.active ? html` aria-current="true"` : ''}>${role.label}</button>`,
+      (role) => html`<button type="submit" name="role" value="${role.id}" class="role-option${role.active ? ' active' : ''}"${role.active ? html` aria-current="true"` : ''}>${role.label}${role.active ? html` <span class="badge">${t('role.current')}</span>` : ''}</button>`,
     )}
   </fieldset>
 </form>`;
