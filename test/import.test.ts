@@ -2,7 +2,6 @@
 // databases, from a valid file through every kind of rejected record to a
 // conflict that only the database detects.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +16,7 @@ import { importFile, importRecords } from '../src/importer/index.js';
 import { hashInitialPasswords } from '../src/importer/passwords.js';
 import { buildPlan } from '../src/importer/plan.js';
 import { validateImport } from '../src/importer/validate.js';
-import { createSealer, type Sealer } from '../src/keys/sealer.js';
+import type { Sealer } from '../src/keys/sealer.js';
 import type { Store } from '../src/storage/database.js';
 import { listIdentifiers, replaceIdentifiers } from '../src/storage/identifiers.js';
 import { migrateToLatest } from '../src/storage/migrations/migrate.js';
@@ -26,6 +25,7 @@ import { findPeopleByIdentifier, findPersonByExternalId, findPersonById, setPass
 import { listRoles } from '../src/storage/roles.js';
 import { findService } from '../src/storage/services.js';
 import { openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
+import { openTestKeys, type TestKeys } from './helpers/identifier-keys.js';
 import { postgresAvailable, serviceGate } from './helpers/services.js';
 
 const EXAMPLE_PATH = fileURLPath('../docs/examples/import.example.json');
@@ -233,12 +233,14 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
     let testStore: TestStore;
     let store: Store;
     let sealer: Sealer;
+    let keys: TestKeys;
 
     beforeEach(async () => {
       testStore = await openFreshStore();
       store = testStore.store;
       await migrateToLatest(store);
-      sealer = createSealer(randomBytes(32));
+      keys = await openTestKeys(store);
+      sealer = keys.sealer;
     });
 
     afterEach(async () => {
@@ -246,7 +248,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
     });
 
     it('valid file creates every record', async () => {
-      const summary = await importRecords(store, sealer, loadJson(EXAMPLE_PATH));
+      const summary = await importRecords(store, keys, loadJson(EXAMPLE_PATH));
 
       assert.deepEqual(summary, {
         organizations: { created: 2, updated: 0 },
@@ -272,7 +274,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       assert.ok(teacher.passwordHash !== null);
       assert.equal((await verifyPassword(teacher.passwordHash, 'change-me-at-first-login')).ok, true);
 
-      const identifiers = await listIdentifiers(store.db, teacher.id);
+      const identifiers = await listIdentifiers(store.db, keys.identifiers, teacher.id);
       assert.deepEqual(
         identifiers.map(({ kind, value, display, verified }) => ({ kind, value, display, verified })),
         [
@@ -317,10 +319,10 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
 
     it('re-import keeps ids and passwords', async () => {
       const data = loadJson(EXAMPLE_PATH);
-      await importRecords(store, sealer, data);
+      await importRecords(store, keys, data);
       const teacherId = await personId(store, 't-0571');
       const rolesBefore = (await listRoles(store.db, teacherId)).map((role) => role.id).sort();
-      const identifiersBefore = (await listIdentifiers(store.db, teacherId)).map((identifier) => identifier.id);
+      const identifiersBefore = (await listIdentifiers(store.db, keys.identifiers, teacherId)).map((identifier) => identifier.id);
 
       // The teacher changes her password after the first import.
       const changedHash = await hashPassword('a-password-she-chose');
@@ -328,7 +330,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       const staffId = await personId(store, 'st-0571');
       const countsBefore = await rowCounts(store);
 
-      const summary = await importRecords(store, sealer, data);
+      const summary = await importRecords(store, keys, data);
 
       assert.deepEqual(summary, {
         organizations: { created: 0, updated: 2 },
@@ -340,17 +342,17 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       assert.equal(await personId(store, 't-0571'), teacherId);
       assert.equal(await personId(store, 'st-0571'), staffId);
       assert.deepEqual((await listRoles(store.db, teacherId)).map((role) => role.id).sort(), rolesBefore);
-      assert.deepEqual((await listIdentifiers(store.db, teacherId)).map((identifier) => identifier.id), identifiersBefore);
+      assert.deepEqual((await listIdentifiers(store.db, keys.identifiers, teacherId)).map((identifier) => identifier.id), identifiersBefore);
       assert.equal((await findPersonById(store.db, teacherId))?.passwordHash, changedHash);
     });
 
     it('re-import sets a password only where none is stored', async () => {
       const data = loadJson(EXAMPLE_PATH);
-      await importRecords(store, sealer, data);
+      await importRecords(store, keys, data);
       data.people[2].initial_password = 'staff-initial-password';
       data.people[0].initial_password = 'another-initial-password';
 
-      const summary = await importRecords(store, sealer, data);
+      const summary = await importRecords(store, keys, data);
 
       assert.equal(summary.passwordsSet, 1);
       const staff = await findPersonByExternalId(store.db, 'st-0571');
@@ -363,7 +365,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
 
     it('re-import replaces roles, identifiers and children', async () => {
       const data = loadJson(EXAMPLE_PATH);
-      await importRecords(store, sealer, data);
+      await importRecords(store, keys, data);
       const teacherId = await personId(store, 't-0571');
       const studentId = await personId(store, 's-0571');
       const oldStudentRole = (await listRoles(store.db, studentId))[0]?.id;
@@ -374,28 +376,28 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       delete data.people[0].phone;
       data.people[0].roles = [{ kind: 'teacher', organization: 'school-57' }];
       delete data.people[0].children;
-      await importRecords(store, sealer, data);
+      await importRecords(store, keys, data);
 
       const studentRoles = await listRoles(store.db, studentId);
       assert.deepEqual(studentRoles.map((role) => role.className), ['6 «А»']);
       assert.notEqual(studentRoles[0]?.id, oldStudentRole);
-      assert.deepEqual((await listIdentifiers(store.db, studentId)).map((identifier) => identifier.value), ['+79265550101']);
-      assert.deepEqual((await listIdentifiers(store.db, teacherId)).map((identifier) => identifier.kind), ['email', 'snils']);
+      assert.deepEqual((await listIdentifiers(store.db, keys.identifiers, studentId)).map((identifier) => identifier.value), ['+79265550101']);
+      assert.deepEqual((await listIdentifiers(store.db, keys.identifiers, teacherId)).map((identifier) => identifier.kind), ['email', 'snils']);
       assert.deepEqual((await listRoles(store.db, teacherId)).map((role) => role.kind), ['teacher']);
       assert.deepEqual(await listChildren(store.db, teacherId), []);
     });
 
     it('re-import keeps status and verified flags', async () => {
       const data = loadJson(EXAMPLE_PATH);
-      await importRecords(store, sealer, data);
+      await importRecords(store, keys, data);
       const teacherId = await personId(store, 't-0571');
       await store.db.updateTable('people').set({ status: 'blocked' }).where('id', '=', teacherId).execute();
       await store.db.updateTable('identifiers').set({ verified: 1 }).where('person_id', '=', teacherId).where('kind', '=', 'email').execute();
 
-      await importRecords(store, sealer, data);
+      await importRecords(store, keys, data);
 
       assert.equal((await findPersonById(store.db, teacherId))?.status, 'blocked');
-      const verified = (await listIdentifiers(store.db, teacherId)).map(({ kind, verified: flag }) => [kind, flag]);
+      const verified = (await listIdentifiers(store.db, keys.identifiers, teacherId)).map(({ kind, verified: flag }) => [kind, flag]);
       assert.deepEqual(verified, [
         ['phone', false],
         ['email', true],
@@ -435,7 +437,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
         ],
       };
 
-      await importRecords(store, sealer, data);
+      await importRecords(store, keys, data);
 
       const person = await findPersonByExternalId(store.db, 'person-1');
       assert.ok(person !== undefined);
@@ -449,7 +451,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
 
     it('children may already be stored', async () => {
       const data = loadJson(EXAMPLE_PATH);
-      await importRecords(store, sealer, data);
+      await importRecords(store, keys, data);
       const parentOnly = {
         people: [
           {
@@ -463,7 +465,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
         ],
       };
 
-      const summary = await importRecords(store, sealer, parentOnly);
+      const summary = await importRecords(store, keys, parentOnly);
 
       assert.deepEqual(summary.people, { created: 1, updated: 0 });
       const children = await listChildren(store.db, await personId(store, 'parent-2'));
@@ -472,14 +474,14 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
 
     for (const badCase of BAD_RECORDS) {
       it(`rejects ${badCase.name}`, async () => {
-        await importRecords(store, sealer, loadJson(EXAMPLE_PATH));
+        await importRecords(store, keys, loadJson(EXAMPLE_PATH));
         const countsBefore = await rowCounts(store);
         const rowsBefore = await snapshot(store);
         const data = loadJson(EXAMPLE_PATH);
         data.people[0].family_name = 'Changed-but-not-written';
         badCase.spoil(data);
 
-        const error = await importErrorOf(() => importRecords(store, sealer, data));
+        const error = await importErrorOf(() => importRecords(store, keys, data));
 
         assert.equal(error.problems.length, 1, error.problems.join('\n'));
         assert.match(error.problems[0] ?? '', badCase.problem);
@@ -492,7 +494,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       const data = loadJson(EXAMPLE_PATH);
       data.people[1].phone = '+7 495 123-45-67';
 
-      await importErrorOf(() => importRecords(store, sealer, data));
+      await importErrorOf(() => importRecords(store, keys, data));
 
       assert.deepEqual(await rowCounts(store), { organizations: 0, services: 0, people: 0, identifiers: 0, roles: 0, parent_links: 0 });
     });
@@ -506,7 +508,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       data.people[3].roles[0].organization = 'department-404';
       data.unexpected = true;
 
-      const error = await importErrorOf(() => importRecords(store, sealer, data));
+      const error = await importErrorOf(() => importRecords(store, keys, data));
 
       assert.deepEqual(error.problems, [
         'unexpected: unknown field (expected organizations, services, people)',
@@ -523,7 +525,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       data.people[0].snils = '123-456-789 65';
       data.people[3].snils = '123-456-789 64';
 
-      const error = await importErrorOf(() => importRecords(store, sealer, data));
+      const error = await importErrorOf(() => importRecords(store, keys, data));
 
       assert.doesNotMatch(error.message, /123.?456.?789/);
       assert.ok(error.problems.some((problem) => problem.startsWith('people[0].snils:')));
@@ -532,16 +534,16 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
     it('rejects a birthdate after now', async () => {
       const data = loadJson(EXAMPLE_PATH);
 
-      const error = await importErrorOf(() => importRecords(store, sealer, data, { now: Date.parse('2010-01-01T00:00:00Z') }));
+      const error = await importErrorOf(() => importRecords(store, keys, data, { now: Date.parse('2010-01-01T00:00:00Z') }));
 
       assert.deepEqual(error.problems, ['people[1].birthdate: must not be in the future']);
     });
 
     it('rejects input that is not an import object', async () => {
-      const notObject = await importErrorOf(() => importRecords(store, sealer, ['people']));
+      const notObject = await importErrorOf(() => importRecords(store, keys, ['people']));
       assert.match(notObject.problems[0] ?? '', /^\(file\): must be a JSON object/);
 
-      const notArray = await importErrorOf(() => importRecords(store, sealer, { people: {} }));
+      const notArray = await importErrorOf(() => importRecords(store, keys, { people: {} }));
       assert.deepEqual(notArray.problems, ['people: must be an array']);
     });
 
@@ -555,10 +557,10 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
         status: 'active',
       });
       const outsiderId = await personId(store, 'someone-else');
-      await replaceIdentifiers(store.db, outsiderId, [{ kind: 'email', value: 'sokolov@donm.example', display: null, verified: true }]);
+      await replaceIdentifiers(store.db, keys.identifiers, outsiderId, [{ kind: 'email', value: 'sokolov@donm.example', display: null, verified: true }]);
       const rowsBefore = await snapshot(store);
 
-      const error = await importErrorOf(() => importRecords(store, sealer, loadJson(EXAMPLE_PATH)));
+      const error = await importErrorOf(() => importRecords(store, keys, loadJson(EXAMPLE_PATH)));
 
       assert.deepEqual(error.problems, ['people[3].email: already belongs to person "someone-else", who is not in this file']);
       assert.deepEqual(await snapshot(store), rowsBefore);
@@ -566,7 +568,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
 
     it('database conflict rolls back everything', async () => {
       const data = loadJson(EXAMPLE_PATH);
-      const validated = await validateImport(store.db, data, { now: Date.now() });
+      const validated = await validateImport(store.db, keys.identifiers, data, { now: Date.now() });
       const plan = buildPlan(validated, sealer, await hashInitialPasswords(store.db, validated.people));
 
       // Between the check and the write, another person takes an e-mail of the file's last person.
@@ -578,12 +580,12 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
         birthdate: null,
         status: 'active',
       });
-      await replaceIdentifiers(store.db, await personId(store, 'late-arrival'), [
+      await replaceIdentifiers(store.db, keys.identifiers, await personId(store, 'late-arrival'), [
         { kind: 'email', value: 'sokolov@donm.example', display: null, verified: false },
       ]);
       const rowsBefore = await snapshot(store);
 
-      const error = await importErrorOf(() => applyImport(store, plan));
+      const error = await importErrorOf(() => applyImport(store, keys.identifiers, plan));
 
       assert.match(error.problems[0] ?? '', /^people\[3\]\.email: already belongs to another person/);
       assert.deepEqual(await snapshot(store), rowsBefore);
@@ -591,13 +593,13 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
     });
 
     it('example file imports cleanly', async () => {
-      const summary = await importFile(store, sealer, EXAMPLE_PATH);
+      const summary = await importFile(store, keys, EXAMPLE_PATH);
 
       assert.equal(summary.people.created, loadJson(EXAMPLE_PATH).people.length);
     });
 
     it('demo file imports cleanly', async () => {
-      const summary = await importFile(store, sealer, DEMO_PATH);
+      const summary = await importFile(store, keys, DEMO_PATH);
 
       assert.deepEqual(summary, {
         organizations: { created: 1, updated: 0 },
@@ -610,14 +612,14 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
     });
 
     it('demo accounts sign in', async () => {
-      await importFile(store, sealer, DEMO_PATH);
+      await importFile(store, keys, DEMO_PATH);
       const accounts = demoAccounts();
       assert.equal(accounts.length, 5);
 
       for (const account of accounts) {
         const holders = new Set<string>();
         for (const candidate of readLoginIdentifier(account.login)) {
-          for (const holder of await findPeopleByIdentifier(store.db, candidate.kind, candidate.value)) {
+          for (const holder of await findPeopleByIdentifier(store.db, keys.identifiers, candidate.kind, candidate.value)) {
             holders.add(holder);
           }
         }
@@ -633,11 +635,13 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
 
 describe('import file reading', () => {
   let testStore: TestStore;
+  let keys: TestKeys;
   let directory: string;
 
   beforeEach(async () => {
     testStore = await openSqliteTestStore();
     await migrateToLatest(testStore.store);
+    keys = await openTestKeys(testStore.store);
     directory = await mkdtemp(path.join(os.tmpdir(), 'propusk-import-file-'));
   });
 
@@ -649,7 +653,7 @@ describe('import file reading', () => {
   async function problemsForText(text: string): Promise<{ file: string; problems: string[] }> {
     const file = path.join(directory, 'records.json');
     await writeFile(file, text);
-    const error = await importErrorOf(() => importFile(testStore.store, createSealer(randomBytes(32)), file));
+    const error = await importErrorOf(() => importFile(testStore.store, keys, file));
     return { file, problems: error.problems };
   }
 
@@ -676,7 +680,7 @@ describe('import file reading', () => {
   it('missing file is reported', async () => {
     const file = path.join(directory, 'absent.json');
 
-    const error = await importErrorOf(() => importFile(testStore.store, createSealer(randomBytes(32)), file));
+    const error = await importErrorOf(() => importFile(testStore.store, keys, file));
 
     assert.deepEqual(error.problems, [`${file}: cannot read the file (ENOENT)`]);
   });
@@ -685,7 +689,7 @@ describe('import file reading', () => {
     const file = path.join(directory, 'bom.json');
     await writeFile(file, `\uFEFF${readFileSync(EXAMPLE_PATH, 'utf8')}`);
 
-    const summary = await importFile(testStore.store, createSealer(randomBytes(32)), file);
+    const summary = await importFile(testStore.store, keys, file);
 
     assert.equal(summary.organizations.created, 2);
   });

@@ -10,10 +10,12 @@ import { withTransaction, type Store } from '../src/storage/database.js';
 import { AlreadyConsumedError, IdentifierConflictError } from '../src/storage/errors.js';
 import { bindGrantRole, deleteGrantRole, findGrantRole } from '../src/storage/grant-roles.js';
 import { purgeExpired } from '../src/storage/housekeeping.js';
+import type { IdentifierCipher } from '../src/storage/identifier-cipher.js';
 import { listIdentifiers, replaceIdentifiers } from '../src/storage/identifiers.js';
 import { deleteKey, insertKey, listKeys, setKeyStatus } from '../src/storage/keys.js';
 import { initialMigration } from '../src/storage/migrations/0001_initial.js';
 import { migrateToLatest, pendingMigrations } from '../src/storage/migrations/migrate.js';
+import { MIGRATIONS } from '../src/storage/migrations/registry.js';
 import { createOidcAdapter, deleteExpired } from '../src/storage/oidc-adapter.js';
 import { findOrganization, upsertOrganization } from '../src/storage/organizations.js';
 import { linkParent, unlinkParent } from '../src/storage/parent-links.js';
@@ -31,6 +33,7 @@ import { findService, listServices, upsertService } from '../src/storage/service
 import { deleteSessionState, getSessionState, setActiveRole } from '../src/storage/session-state.js';
 import type { Person, RoleInput, ServiceInput } from '../src/storage/types.js';
 import { openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
+import { openTestKeys } from './helpers/identifier-keys.js';
 import { postgresAvailable, serviceGate } from './helpers/services.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -41,12 +44,14 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
     let testStore: TestStore;
     let store: Store;
     let firstMigrationRun: string[];
+    let identifiers: IdentifierCipher;
     let personCounter = 0;
 
     before(async () => {
       testStore = await openFreshStore();
       store = testStore.store;
       firstMigrationRun = await migrateToLatest(store);
+      identifiers = (await openTestKeys(store)).identifiers;
       await upsertOrganization(store.db, {
         id: 'school-1',
         kind: 'school',
@@ -74,7 +79,8 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
 
     describe('migrations', () => {
       it('apply once and then report nothing pending', async () => {
-        assert.deepEqual(firstMigrationRun, ['0001_initial']);
+        assert.equal(firstMigrationRun[0], '0001_initial');
+        assert.deepEqual(firstMigrationRun, Object.keys(MIGRATIONS).sort());
         assert.deepEqual(await migrateToLatest(store), []);
         assert.deepEqual(await pendingMigrations(store), []);
       });
@@ -164,23 +170,23 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
       it('find people by identifier across kinds', async () => {
         const first = await newPerson();
         const second = await newPerson();
-        await replaceIdentifiers(store.db, first.id, [{ kind: 'phone', value: '79161234567', display: null, verified: true }]);
-        await replaceIdentifiers(store.db, second.id, [{ kind: 'snils', value: '79161234567', display: null, verified: false }]);
+        await replaceIdentifiers(store.db, identifiers, first.id, [{ kind: 'phone', value: '79161234567', display: null, verified: true }]);
+        await replaceIdentifiers(store.db, identifiers, second.id, [{ kind: 'snils', value: '79161234567', display: null, verified: false }]);
 
-        assert.deepEqual(await findPeopleByIdentifier(store.db, 'phone', '79161234567'), [first.id]);
-        const both = await findPeopleByIdentifier(store.db, ['phone', 'snils', 'email'], '79161234567');
+        assert.deepEqual(await findPeopleByIdentifier(store.db, identifiers, 'phone', '79161234567'), [first.id]);
+        const both = await findPeopleByIdentifier(store.db, identifiers, ['phone', 'snils', 'email'], '79161234567');
         assert.deepEqual([...both].sort(), [first.id, second.id].sort());
-        assert.deepEqual(await findPeopleByIdentifier(store.db, [], '79161234567'), []);
-        assert.deepEqual(await findPeopleByIdentifier(store.db, 'email', '79161234567'), []);
+        assert.deepEqual(await findPeopleByIdentifier(store.db, identifiers, [], '79161234567'), []);
+        assert.deepEqual(await findPeopleByIdentifier(store.db, identifiers, 'email', '79161234567'), []);
       });
 
       it('cascade-delete identifiers and roles with the person', async () => {
         const person = await newPerson();
-        await replaceIdentifiers(store.db, person.id, [{ kind: 'email', value: 'gone@example.ru', display: null, verified: true }]);
+        await replaceIdentifiers(store.db, identifiers, person.id, [{ kind: 'email', value: 'gone@example.ru', display: null, verified: true }]);
         await replaceRoles(store.db, person.id, [{ kind: 'parent', organizationId: null, className: null, position: null }]);
 
         await store.db.deleteFrom('people').where('id', '=', person.id).execute();
-        assert.deepEqual(await listIdentifiers(store.db, person.id), []);
+        assert.deepEqual(await listIdentifiers(store.db, identifiers, person.id), []);
         assert.deepEqual(await listRoles(store.db, person.id), []);
       });
     });
@@ -188,7 +194,7 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
     describe('identifiers', () => {
       it('round-trip with booleans and keep ids of kept entries', async () => {
         const person = await newPerson();
-        const first = await replaceIdentifiers(store.db, person.id, [
+        const first = await replaceIdentifiers(store.db, identifiers, person.id, [
           { kind: 'phone', value: '79990000001', display: null, verified: true },
           { kind: 'email', value: 'anna@example.ru', display: 'Anna@Example.ru', verified: false },
         ]);
@@ -199,7 +205,7 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         assert.equal(first.find((identifier) => identifier.kind === 'phone')?.verified, true);
         assert.equal(typeof email?.id, 'number');
 
-        const second = await replaceIdentifiers(store.db, person.id, [
+        const second = await replaceIdentifiers(store.db, identifiers, person.id, [
           { kind: 'email', value: 'anna@example.ru', display: 'anna@example.ru', verified: true },
         ]);
         assert.equal(second.length, 1);
@@ -212,10 +218,10 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
       it('reject an identifier of another person and change nothing', async () => {
         const owner = await newPerson();
         const other = await newPerson();
-        await replaceIdentifiers(store.db, owner.id, [{ kind: 'email', value: 'taken@example.ru', display: null, verified: true }]);
-        await replaceIdentifiers(store.db, other.id, [{ kind: 'phone', value: '79990000002', display: null, verified: true }]);
+        await replaceIdentifiers(store.db, identifiers, owner.id, [{ kind: 'email', value: 'taken@example.ru', display: null, verified: true }]);
+        await replaceIdentifiers(store.db, identifiers, other.id, [{ kind: 'phone', value: '79990000002', display: null, verified: true }]);
 
-        const attempt = replaceIdentifiers(store.db, other.id, [
+        const attempt = replaceIdentifiers(store.db, identifiers, other.id, [
           { kind: 'phone', value: '79990000003', display: null, verified: true },
           { kind: 'email', value: 'taken@example.ru', display: null, verified: true },
         ]);
@@ -226,18 +232,18 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
           assert.doesNotMatch(error.message, /taken@example/);
           return true;
         });
-        const kept = await listIdentifiers(store.db, other.id);
+        const kept = await listIdentifiers(store.db, identifiers, other.id);
         assert.deepEqual(
           kept.map((identifier) => identifier.value),
           ['79990000002'],
         );
-        assert.deepEqual(await findPeopleByIdentifier(store.db, 'email', 'taken@example.ru'), [owner.id]);
+        assert.deepEqual(await findPeopleByIdentifier(store.db, identifiers, 'email', 'taken@example.ru'), [owner.id]);
       });
 
       it('reject the same identifier twice in one list', async () => {
         const person = await newPerson();
         const entry = { kind: 'phone', value: '79990000004', display: null, verified: true } as const;
-        await assert.rejects(replaceIdentifiers(store.db, person.id, [entry, entry]), TypeError);
+        await assert.rejects(replaceIdentifiers(store.db, identifiers, person.id, [entry, entry]), TypeError);
       });
     });
 
@@ -536,7 +542,7 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
     describe('portable types and transactions', () => {
       it('read raw flags and timestamps back as numbers', async () => {
         const person = await newPerson();
-        await replaceIdentifiers(store.db, person.id, [{ kind: 'phone', value: '79990000009', display: null, verified: true }]);
+        await replaceIdentifiers(store.db, identifiers, person.id, [{ kind: 'phone', value: '79990000009', display: null, verified: true }]);
         const row = await store.db
           .selectFrom('identifiers')
           .select(['verified', 'created_at'])

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { createAuditLog } from '../audit/log.js';
+import { importCompleted, keysRotated } from '../audit/operator-events.js';
 import type { Config } from '../config/load.js';
 import { InputError } from '../errors/index.js';
 import { importFile } from '../importer/index.js';
@@ -9,12 +11,12 @@ import { createSealer } from '../keys/sealer.js';
 import { openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrations/migrate.js';
 import { openRuntime } from '../server/runtime.js';
+import { openMigratedStore } from './data-key-commands.js';
 
 /** `propusk migrate`: apply pending migrations and exit. */
 export async function migrateCommand(config: Config, logger: Logger): Promise<void> {
-  const store = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
+  const { store, applied } = await openMigratedStore(config, logger);
   try {
-    const applied = await migrateToLatest(store, logger);
     logger.info({ applied }, applied.length === 0 ? 'database schema is up to date' : 'migrations applied');
   } finally {
     await store.close();
@@ -28,14 +30,15 @@ export async function importCommand(config: Config, logger: Logger, file: string
   }
   const runtime = await openRuntime(config, logger);
   try {
-    const summary = await importFile(runtime.store, runtime.sealer, path.resolve(file));
+    const summary = await importFile(runtime.store, runtime, path.resolve(file));
     logger.info({ file, summary }, 'import finished');
+    await runtime.audit.record(importCompleted(file, summary));
     console.log(
       [
         `Imported ${file}:`,
         `  organizations: ${summary.organizations.created} created, ${summary.organizations.updated} updated`,
         `  services: ${summary.services.created} created, ${summary.services.updated} updated`,
-        `  people: ${summary.people.created} created, ${summary.people.updated} updated, ${summary.passwordsSet} initial passwords set`,
+        `  people: ${summary.people.created} created, ${summary.people.updated} updated, initial passwords set: ${summary.passwordsSet}`,
       ].join('\n'),
     );
   } finally {
@@ -56,6 +59,7 @@ export async function rotateKeysCommand(config: Config, logger: Logger): Promise
     const sealer = createSealer(master.key);
     const result = await store.db.transaction().execute((trx) => rotateKeys(trx, sealer));
     logger.info({ retired: result.retired.length, deleted: result.deleted.length }, 'keys rotated; restart every node to sign with the new keys');
+    await createAuditLog(store, logger).record(keysRotated(result));
   } finally {
     await store.close();
   }

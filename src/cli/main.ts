@@ -1,7 +1,10 @@
 import { loadConfig } from '../config/load.js';
 import { InputError, PropuskError } from '../errors/index.js';
 import { createLogger } from '../logging/logger.js';
+import { auditCommand } from './audit.js';
+import { peopleCommand } from './people-commands.js';
 import { importCommand, migrateCommand, rotateKeysCommand } from './commands.js';
+import { rotateDataKeyCommand } from './data-key-commands.js';
 
 const USAGE = `Usage: propusk <command>
 
@@ -10,6 +13,19 @@ Commands:
   migrate            Apply pending database migrations and exit.
   import FILE.json   Create or update organizations, services and people from a file.
   keys rotate        Make a new generation of signing and cookie keys current.
+  keys rotate-data   Make a new identifier data key current and re-encrypt
+                     phones, e-mails and СНИЛС with it; no restart needed.
+  audit [OPTIONS]    List security events, newest first. Options:
+                       --person ID     external id (school records) or Propusk id
+                       --type TYPE     event type, such as login.failed; repeat or use commas
+                       --since DATE    from this UTC day (2026-03-01) or instant (2026-03-01T09:00+03:00)
+                       --until DATE    up to and including this UTC day or instant
+                       --limit N       at most N events (default 50, at most 10000)
+                       --json          one JSON object per line
+  audit verify       Check the audit hash chain; exits with status 1 if it is broken.
+  people block ID    Block the person with this external id: no sign-in, all
+                     sessions ended, every service's tokens revoked.
+  people unblock ID  Let a blocked person sign in again.
   help               Show this text.
 
 Configuration comes from environment variables; see docs/configuration.md.`;
@@ -34,11 +50,22 @@ async function main(argv: string[]): Promise<void> {
       return migrateCommand(config, logger);
     case 'import':
       return importCommand(config, logger, args[0]);
+    case 'people':
+      return peopleCommand(config, logger, args);
+    case 'audit':
+      return auditCommand(config, logger, args);
     case 'keys':
       if (args[0] === 'rotate') {
         return rotateKeysCommand(config, logger);
       }
-      throw new InputError(`Unknown keys subcommand "${args[0] ?? ''}": the only one is \`keys rotate\``);
+      if (args[0] === 'rotate-data') {
+        return rotateDataKeyCommand(config, logger);
+      }
+      throw new InputError(
+        args[0] === undefined
+          ? 'Missing subcommand: usage is `propusk keys rotate` or `propusk keys rotate-data`'
+          : `Unknown keys subcommand "${args[0]}": the subcommands are \`keys rotate\` and \`keys rotate-data\``,
+      );
     default:
       throw new InputError(`Unknown command "${command}". Run \`propusk help\` for the list.`);
   }

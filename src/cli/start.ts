@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { loadDemo, type DemoHandle } from '../demo/start-demo.js';
+import { startIdentifierReencryption } from '../keys/identifier-reencryption.js';
 import { buildApp } from '../server/app.js';
 import { startHousekeeping } from '../server/housekeeping.js';
 import { openRuntime } from '../server/runtime.js';
@@ -9,7 +10,8 @@ import { openRuntime } from '../server/runtime.js';
 export async function startCommand(config: Config, logger: Logger): Promise<void> {
   const runtime = await openRuntime(config, logger);
   const app = await buildApp(runtime);
-  const housekeeping = startHousekeeping(runtime.store, logger);
+  const housekeeping = startHousekeeping(runtime.store, logger, config.auditRetentionDays);
+  const reencryption = startIdentifierReencryption(runtime.store, runtime.identifiers, logger);
   let demo: DemoHandle | undefined;
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -26,6 +28,7 @@ export async function startCommand(config: Config, logger: Logger): Promise<void
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     housekeeping.stop();
+    await reencryption.stop();
     await demo?.close();
     await app.close();
     await runtime.store.close();

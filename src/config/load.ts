@@ -13,7 +13,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   masterKey: string | undefined;
-  trustProxy: boolean;
+  /** IP addresses and CIDR ranges of the reverse proxies whose X-Forwarded-For entries count. */
+  trustedProxies: string[];
   demo: boolean;
   demoRelyingPartyPort: number;
   sessionTtl: number;
@@ -21,6 +22,28 @@ export interface Config {
   refreshTokenTtl: number;
   accessTokenTtl: number;
   logLevel: Raw['LOG_LEVEL'];
+  redisUrl: string | undefined;
+  /** Failed-attempt throttling; times in seconds. */
+  throttle: {
+    accountFreeFailures: number;
+    accountReset: number;
+    firstDelay: number;
+    maxDelay: number;
+    ipFreeFailures: number;
+    networkFreeFailures: number;
+    ipWindow: number;
+    clientFreeFailures: number;
+    clientGrantFreeFailures: number;
+  };
+  /** Idle timeout of a single sign-on session, in seconds. */
+  sessionIdleTtl: number;
+  backchannelLogoutMaxAttempts: number;
+  /** Seconds before the second delivery attempt of a back-channel logout. */
+  backchannelLogoutRetryDelay: number;
+  /** Time limit, in seconds, of one back-channel logout request. */
+  backchannelLogoutTimeout: number;
+  /** Days an audit record is kept before housekeeping removes it. */
+  auditRetentionDays: number;
 }
 
 /** Validate the environment; the error names every invalid variable and why. */
@@ -55,6 +78,12 @@ function finish(raw: Raw, problems: string[]): Config {
   if (production && raw.DATABASE_URL?.startsWith('postgres') && raw.PROPUSK_MASTER_KEY === undefined) {
     problems.push('PROPUSK_MASTER_KEY: required when NODE_ENV=production and DATABASE_URL is PostgreSQL, so that every node shares it');
   }
+  if (raw.PROPUSK_THROTTLE_MAX_DELAY < raw.PROPUSK_THROTTLE_FIRST_DELAY) {
+    problems.push('PROPUSK_THROTTLE_MAX_DELAY: must be at least PROPUSK_THROTTLE_FIRST_DELAY');
+  }
+  if (raw.PROPUSK_THROTTLE_ACCOUNT_RESET < raw.PROPUSK_THROTTLE_MAX_DELAY) {
+    problems.push('PROPUSK_THROTTLE_ACCOUNT_RESET: must be at least PROPUSK_THROTTLE_MAX_DELAY, or failures would be forgotten before the wait ends');
+  }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -67,7 +96,7 @@ function finish(raw: Raw, problems: string[]): Config {
     databaseUrl: raw.DATABASE_URL,
     dataDir: path.resolve(raw.PROPUSK_DATA_DIR),
     masterKey: raw.PROPUSK_MASTER_KEY,
-    trustProxy: raw.PROPUSK_TRUST_PROXY,
+    trustedProxies: raw.PROPUSK_TRUSTED_PROXIES ?? [],
     demo: production ? false : (raw.PROPUSK_DEMO ?? true),
     demoRelyingPartyPort: raw.PROPUSK_DEMO_RP_PORT,
     sessionTtl: raw.PROPUSK_SESSION_TTL,
@@ -75,5 +104,22 @@ function finish(raw: Raw, problems: string[]): Config {
     refreshTokenTtl: raw.PROPUSK_REFRESH_TOKEN_TTL,
     accessTokenTtl: raw.PROPUSK_ACCESS_TOKEN_TTL,
     logLevel: raw.LOG_LEVEL,
+    redisUrl: raw.REDIS_URL,
+    throttle: {
+      accountFreeFailures: raw.PROPUSK_THROTTLE_ACCOUNT_FREE_FAILURES,
+      accountReset: raw.PROPUSK_THROTTLE_ACCOUNT_RESET,
+      firstDelay: raw.PROPUSK_THROTTLE_FIRST_DELAY,
+      maxDelay: raw.PROPUSK_THROTTLE_MAX_DELAY,
+      ipFreeFailures: raw.PROPUSK_THROTTLE_IP_FREE_FAILURES,
+      networkFreeFailures: raw.PROPUSK_THROTTLE_NETWORK_FREE_FAILURES,
+      ipWindow: raw.PROPUSK_THROTTLE_IP_WINDOW,
+      clientFreeFailures: raw.PROPUSK_THROTTLE_CLIENT_FREE_FAILURES,
+      clientGrantFreeFailures: raw.PROPUSK_THROTTLE_CLIENT_GRANT_FREE_FAILURES,
+    },
+    sessionIdleTtl: raw.PROPUSK_SESSION_IDLE_TTL,
+    backchannelLogoutMaxAttempts: raw.PROPUSK_BACKCHANNEL_LOGOUT_MAX_ATTEMPTS,
+    backchannelLogoutRetryDelay: raw.PROPUSK_BACKCHANNEL_LOGOUT_RETRY_DELAY,
+    backchannelLogoutTimeout: raw.PROPUSK_BACKCHANNEL_LOGOUT_TIMEOUT,
+    auditRetentionDays: raw.PROPUSK_AUDIT_RETENTION_DAYS,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseProxyList } from '../server/trusted-proxies.js';
 
 /**
  * One entry per environment variable. The schema, the default and the
@@ -20,6 +21,8 @@ const booleanFlag = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const positiveSeconds = z.coerce.number({ error: 'must be a whole number of seconds' }).int('must be a whole number of seconds').positive('must be greater than 0');
+
+const failureCount = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must be 0 or more');
 
 const port = z.coerce
   .number({ error: 'must be a port number from 1 to 65535' })
@@ -61,10 +64,6 @@ export const settings = {
       .optional(),
     'Master key (32 bytes, base64) that encrypts signing keys and client secrets at rest. Unset: generated once into `PROPUSK_DATA_DIR/master.key`. Required in production with PostgreSQL, where every node must share it.',
   ),
-  PROPUSK_TRUST_PROXY: setting(
-    booleanFlag.default(false),
-    'Set to `true` when Propusk runs behind a TLS-terminating reverse proxy, so that X-Forwarded-For gives the client address.',
-  ),
   PROPUSK_DEMO: setting(
     booleanFlag.optional(),
     'Load demo data and start the demo relying party. Defaults to `true` outside production; always `false` in production.',
@@ -75,11 +74,11 @@ export const settings = {
   ),
   PROPUSK_SESSION_TTL: setting(
     positiveSeconds.default(8 * 3600),
-    'Absolute lifetime of a single sign-on session, in seconds.',
+    'Absolute lifetime of a single sign-on session, in seconds, counted from the password login and enforced on the server: afterwards the person must log in again, whatever their activity. Signing in again restarts it. The default, 8 hours, is a school day and within the 24 hours that NIST SP 800-63B-4 recommends for AAL2.',
   ),
   PROPUSK_SHARED_DEVICE_SESSION_TTL: setting(
     positiveSeconds.default(3600),
-    'Lifetime of a session opened with «Чужой компьютер», in seconds; its cookie also ends with the browser.',
+    'Absolute lifetime of a session opened with «Чужой компьютер», in seconds, enforced on the server like PROPUSK_SESSION_TTL; its cookie also ends with the browser.',
   ),
   PROPUSK_REFRESH_TOKEN_TTL: setting(
     positiveSeconds.default(30 * 24 * 3600),
@@ -89,6 +88,87 @@ export const settings = {
   LOG_LEVEL: setting(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     'pino log level.',
+  ),
+  REDIS_URL: setting(
+    z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    'Redis connection string. Set: the failed-attempt counters of the throttling live in Redis, shared by every node. Unset: they live in the database, which PostgreSQL shares between nodes.',
+    'redis://redis:6379/0',
+  ),
+  PROPUSK_THROTTLE_ACCOUNT_FREE_FAILURES: setting(
+    failureCount.max(100, 'must be at most 100: NIST SP 800-63B allows no more consecutive failures per account').default(5),
+    'Failed passwords per login (each reading of the typed identifier) that get no delay. Each further failure doubles the wait, from PROPUSK_THROTTLE_FIRST_DELAY up to PROPUSK_THROTTLE_MAX_DELAY; a success starts the count again. Five forgive the usual typos and Caps Lock. With the default delays an attacker gets one guess per 15 minutes once the wait reaches its cap, about 105 in the first day per account. At most 100, the limit of NIST SP 800-63B on consecutive failures.',
+  ),
+  PROPUSK_THROTTLE_ACCOUNT_RESET: setting(
+    positiveSeconds.default(24 * 3600),
+    'Seconds without a failed attempt after which the failures of a login, or a service\'s failed client authentications, are forgotten. Must be at least PROPUSK_THROTTLE_MAX_DELAY.',
+  ),
+  PROPUSK_THROTTLE_FIRST_DELAY: setting(
+    positiveSeconds.default(30),
+    'Wait in seconds after the first failure beyond the free ones; it doubles with each further failure.',
+  ),
+  PROPUSK_THROTTLE_MAX_DELAY: setting(
+    positiveSeconds.default(15 * 60),
+    'Longest wait in seconds. Delays replace a lockout: nobody can lock a person out for longer than this by typing wrong passwords.',
+  ),
+  PROPUSK_THROTTLE_IP_FREE_FAILURES: setting(
+    failureCount.default(100),
+    'Failed attempts from one client address per PROPUSK_THROTTLE_IP_WINDOW without delay. High, because a whole school often shares one address behind its NAT; it stops one address from trying passwords for many accounts.',
+  ),
+  PROPUSK_THROTTLE_NETWORK_FREE_FAILURES: setting(
+    failureCount.default(500),
+    'Failed attempts from one network (IPv4 /24, IPv6 /64) per PROPUSK_THROTTLE_IP_WINDOW without delay. Catches an attacker who rotates addresses inside one network. Set well above the per-address limit because many unrelated people can share one network, for example a mobile carrier\'s customers; the default is an estimate, not a measurement.',
+  ),
+  PROPUSK_THROTTLE_IP_WINDOW: setting(
+    positiveSeconds.default(15 * 60),
+    'Length in seconds of the fixed window of the per-address and per-network counters, counted from the first failure.',
+  ),
+  PROPUSK_THROTTLE_CLIENT_FREE_FAILURES: setting(
+    failureCount.default(10),
+    'Failed client authentications (a wrong client secret) per service at the token, introspection, revocation and pushed authorization endpoints without delay; a success starts the count again.',
+  ),
+  PROPUSK_THROTTLE_CLIENT_GRANT_FREE_FAILURES: setting(
+    failureCount.default(1000),
+    'Rejected authorization codes and refresh tokens per authenticated service per PROPUSK_THROTTLE_IP_WINDOW without delay. High, because a busy service legitimately presents many expired or revoked refresh tokens.',
+  ),
+  PROPUSK_TRUSTED_PROXIES: setting(
+    z
+      .string()
+      .transform((value, context) => {
+        const list = parseProxyList(value);
+        if (!list.ok) {
+          context.addIssue({ code: 'custom', message: `not an IP address or CIDR range: ${list.invalid.join(', ')}` });
+          return z.NEVER;
+        }
+        return list.entries;
+      })
+      .optional(),
+    'Comma-separated IP addresses and CIDR ranges of the reverse proxies in front of Propusk. X-Forwarded-For is read only on connections from these addresses: walked from the right, the first address that is not a trusted proxy is the client. Unset: X-Forwarded-For is ignored and the connection\'s address is the client.',
+    '10.0.0.0/8, 192.0.2.10, 2001:db8::/32',
+  ),
+  PROPUSK_SESSION_IDLE_TTL: setting(
+    positiveSeconds.default(3600),
+    'Idle timeout of a single sign-on session, in seconds: a session whose browser has not used Propusk (a login or a service opened through it, or Propusk\'s own pages) for this long is ended on the server, and the person logs in again. A service\'s own use of its tokens does not count as activity. The default, 1 hour, is what NIST SP 800-63B-4 recommends for AAL2. A «Чужой компьютер» session ends at the shorter of this and PROPUSK_SHARED_DEVICE_SESSION_TTL.',
+  ),
+  PROPUSK_BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: setting(
+    z.coerce
+      .number({ error: 'must be a whole number from 1 to 30' })
+      .int('must be a whole number from 1 to 30')
+      .min(1, 'must be a whole number from 1 to 30')
+      .max(30, 'must be a whole number from 1 to 30')
+      .default(10),
+    'Attempts, the first included, to deliver one back-channel logout to a service before it is marked failed. With the default delays, 10 attempts span about 1.5 hours.',
+  ),
+  PROPUSK_BACKCHANNEL_LOGOUT_RETRY_DELAY: setting(
+    positiveSeconds.default(10),
+    'Seconds before the second attempt of a back-channel logout. Each later attempt waits twice as long as the one before, at most one hour, plus up to 20% at random.',
+  ),
+  PROPUSK_BACKCHANNEL_LOGOUT_TIMEOUT: setting(
+    positiveSeconds.default(5),
+    'Seconds a service has to answer one back-channel logout request before the attempt counts as failed.',
+  ),
+  PROPUSK_AUDIT_RETENTION_DAYS: setting(
+    z.coerce.number({ error: 'must be a whole number of days' }).int('must be a whole number of days').positive('must be greater than 0').default(365),
+    'Days an audit record (sign-ins, failures, logouts, role switches, password changes, imports, key rotations) is kept. Older records are removed by the housekeeping task every 10 minutes; the hash chain stays verifiable because the hash of the last removed record is kept as its starting point.',
   ),
 } as const;
 

@@ -29,7 +29,7 @@ const ENGLISH_NAMES: Record<string, string> = {
  * party that plays the five services, and print the demo logins.
  */
 export async function loadDemo(runtime: Runtime): Promise<DemoHandle> {
-  const { config, logger, store, sealer } = runtime;
+  const { config, logger, store } = runtime;
   const rpBase = demoRelyingPartyBaseUrl(config.issuer, config.demoRelyingPartyPort);
   // The file is written for the default port; the services' URLs follow the configured one.
   const text = readFileSync(DEMO_FILE, 'utf8').replaceAll(DEMO_FILE_RP_BASE, rpBase);
@@ -37,7 +37,7 @@ export async function loadDemo(runtime: Runtime): Promise<DemoHandle> {
 
   // Importing again on every start is harmless (it never resets a password)
   // and repairs the demo after a port change or an import over its records.
-  const summary = await importRecords(store, sealer, data);
+  const summary = await importRecords(store, runtime, data);
   logger.info({ people: summary.people, services: summary.services }, 'demo data loaded');
 
   const services: DemoService[] = data.services.map((service) => ({

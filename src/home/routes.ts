@@ -1,9 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { auditContext } from '../audit/context.js';
+import type { AuditLog } from '../audit/events.js';
+import { recentPersonalEvents } from '../audit/personal-events.js';
+import { recordRoleSwitch } from '../audit/role-switch.js';
 import type { Config } from '../config/load.js';
 import { displayName, fullName } from '../identity/claims.js';
-import type { SessionReader } from '../oidc/sessions.js';
+import type { SessionIdRotator, SessionReader } from '../oidc/sessions.js';
+import { moveRawSetCookies } from '../sessions/reply-cookies.js';
+import { PASSWORD_CHANGE_PATH } from '../flows/password-change/paths.js';
 import { ACCOUNT_CLIENT_ID, ROUTES } from '../oidc/scopes.js';
 import { loadRoles } from '../roles/load.js';
 import { roleLabel } from '../roles/labels.js';
@@ -21,6 +27,8 @@ export interface HomeDeps {
   db: Kysely<DatabaseSchema>;
   readSession: SessionReader;
   csrf: CsrfGuard;
+  audit: AuditLog;
+  rotateSessionId: SessionIdRotator;
 }
 
 const SWITCH_CSRF = 'switch-role';
@@ -57,6 +65,9 @@ async function renderHome(deps: HomeDeps, request: FastifyRequest, reply: Fastif
   const roles = await loadRoles(deps.db, person.id);
   const state = await getSessionState(deps.db, session.uid);
   const active = roles.find((role) => role.id === state?.activeRoleId) ?? roles[0];
+  // TODO: services are platform-wide: a service meant for some schools only
+  // cannot be registered as such yet, so every service that accepts the role
+  // kind is listed, whatever the school.
   const services =
     active === undefined
       ? []
@@ -74,7 +85,9 @@ async function renderHome(deps: HomeDeps, request: FastifyRequest, reply: Fastif
       switchAction: '/role',
       csrfToken: deps.csrf.issue(request, reply, SWITCH_CSRF),
       logoutUrl: ROUTES.end_session,
+      passwordChangeUrl: PASSWORD_CHANGE_PATH,
       notice: notice ? page.t('home.role_switched') : null,
+      securityEvents: await recentPersonalEvents(deps.db, person.id),
     }),
   );
 }
@@ -103,7 +116,13 @@ export function registerHome(app: FastifyInstance, deps: HomeDeps): void {
     if (chosen === undefined) {
       return reply.redirect('/', 303);
     }
+    const previousRoleId = (await getSessionState(deps.db, session.uid))?.activeRoleId ?? roles[0]?.id ?? null;
     await setActiveRole(deps.db, session.uid, session.accountId, chosen.id, Date.now() + deps.config.sessionTtl * 1000);
+    const context = auditContext(request);
+    await recordRoleSwitch(deps.audit, deps.db, { personId: session.accountId, clientId: null, previousRoleId, role: chosen, context });
+    // A role switch is a change of privilege: the session gets a new id, and the old one stops working.
+    await deps.rotateSessionId(request.raw, reply.raw);
+    moveRawSetCookies(reply);
     return reply.redirect('/?switched=1', 303);
   });
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { findLoginAccount, setPasswordHash } from '../storage/people.js';
 import type { IdentifierKind } from './identifiers/parse.js';
@@ -16,7 +17,12 @@ export type AuthenticationResult =
  * the real hash or a dummy, so neither the answer nor its timing shows whether
  * an identifier exists. A blocked person fails like a wrong password.
  */
-export async function authenticate(db: Kysely<DatabaseSchema>, login: string, password: string): Promise<AuthenticationResult> {
+export async function authenticate(
+  db: Kysely<DatabaseSchema>,
+  cipher: IdentifierCipher,
+  login: string,
+  password: string,
+): Promise<AuthenticationResult> {
   const readings = readLoginIdentifier(login);
   if (readings.length === 0) {
     return { outcome: 'unrecognized_identifier' };
@@ -24,7 +30,7 @@ export async function authenticate(db: Kysely<DatabaseSchema>, login: string, pa
 
   let success: AuthenticationResult | undefined;
   for (const reading of readings) {
-    const person = await findLoginAccount(db, reading.kind, reading.value);
+    const person = await findLoginAccount(db, cipher, reading.kind, reading.value);
     if (person?.passwordHash === null || person?.passwordHash === undefined) {
       await verifyAgainstDummy(password);
       continue;

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { listIdentifiers } from '../storage/identifiers.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import type { Person } from '../storage/types.js';
 
-/** Standard OIDC person claims; oidc-provider releases them by scope. */
-export async function personClaims(db: Kysely<DatabaseSchema>, person: Person): Promise<Record<string, unknown>> {
-  const identifiers = await listIdentifiers(db, person.id);
+/** Standard OIDC person claims; oidc-provider releases them by scope. The СНИЛС is never a claim. */
+export async function personClaims(db: Kysely<DatabaseSchema>, cipher: IdentifierCipher, person: Person): Promise<Record<string, unknown>> {
+  const identifiers = await listIdentifiers(db, cipher, person.id);
   const email = identifiers.find((identifier) => identifier.kind === 'email');
   const phone = identifiers.find((identifier) => identifier.kind === 'phone');
   const name = fullName(person);

@@ -1,4 +1,5 @@
 import { withTransaction, type Store } from '../storage/database.js';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { findOrganization, upsertOrganization } from '../storage/organizations.js';
 import { findService, upsertService } from '../storage/services.js';
 import type { ImportPlan } from './plan.js';
@@ -12,7 +13,7 @@ import { writeChildren, writeIdentifiers, writePeople, writeRoles } from './writ
  * someone else after the file was checked becomes an ImportError naming the
  * person's place in the file.
  */
-export async function applyImport(store: Store, plan: ImportPlan): Promise<ImportSummary> {
+export async function applyImport(store: Store, cipher: IdentifierCipher, plan: ImportPlan): Promise<ImportSummary> {
   return withTransaction(store, async (trx) => {
     const summary = emptySummary();
 
@@ -29,7 +30,7 @@ export async function applyImport(store: Store, plan: ImportPlan): Promise<Impor
 
     const { personIds, passwordsSet } = await writePeople(trx, plan.people, summary.people);
     summary.passwordsSet = passwordsSet;
-    await writeIdentifiers(trx, plan.people, personIds);
+    await writeIdentifiers(trx, cipher, plan.people, personIds);
     await writeRoles(trx, plan.people, personIds);
     await writeChildren(trx, plan.people, personIds);
     return summary;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { findOrganization } from '../storage/organizations.js';
 import { findPeopleByIdentifier, findPersonByExternalId, findPersonById } from '../storage/people.js';
 import type { DatabaseSchema } from '../storage/schema.js';
@@ -16,10 +17,10 @@ type Db = Kysely<DatabaseSchema>;
  * each problem can name its place in the file. A change that someone else
  * makes in between is still caught by the constraints during the write.
  */
-export async function checkAgainstDatabase(db: Db, sections: ParsedSections, problems: ProblemList): Promise<void> {
+export async function checkAgainstDatabase(db: Db, cipher: IdentifierCipher, sections: ParsedSections, problems: ProblemList): Promise<void> {
   const organizationIds = new Set(sections.organizations.flatMap((item) => definedList(item.fields.id)));
   const personIds = new Set(sections.people.flatMap((item) => definedList(item.fields.id)));
-  const lookups = new Lookups(db);
+  const lookups = new Lookups(db, cipher);
 
   for (const person of sections.people) {
     const path = ['people', person.index] as const;
@@ -51,11 +52,13 @@ export async function checkAgainstDatabase(db: Db, sections: ParsedSections, pro
 /** Database reads with cached results, because many records name the same school or child. */
 class Lookups {
   readonly #db: Db;
+  readonly #cipher: IdentifierCipher;
   readonly #organizations = new Map<string, boolean>();
   readonly #people = new Map<string, boolean>();
 
-  constructor(db: Db) {
+  constructor(db: Db, cipher: IdentifierCipher) {
     this.#db = db;
+    this.#cipher = cipher;
   }
 
   async organizationExists(id: string): Promise<boolean> {
@@ -78,7 +81,7 @@ class Lookups {
 
   /** External ids of the stored people holding this identifier (at most one, by the unique constraint). */
   async holderExternalIds(kind: IdentifierKind, value: string): Promise<string[]> {
-    const holderIds = await findPeopleByIdentifier(this.#db, kind, value);
+    const holderIds = await findPeopleByIdentifier(this.#db, this.#cipher, kind, value);
     const externalIds: string[] = [];
     for (const holderId of holderIds) {
       const holder = await findPersonById(this.#db, holderId);

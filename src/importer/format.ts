@@ -58,6 +58,7 @@ export const serviceSchema = z.strictObject({
   home_url: homeUrl,
   redirect_uris: uniqueList(redirectUri),
   post_logout_redirect_uris: optionalList(uniqueList(redirectUri)),
+  backchannel_logout_uri: redirectUri.nullish().transform((value) => value ?? null),
   grant_types: uniqueList(z.enum(GRANT_TYPES)).refine((list) => list.length > 0, 'must list at least one grant type'),
   accepted_role_kinds: uniqueList(z.enum(ROLE_KINDS)).refine((list) => list.length > 0, 'must list at least one role kind'),
 });

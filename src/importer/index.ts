@@ -1,5 +1,6 @@
 import type { Sealer } from '../keys/sealer.js';
 import type { Store } from '../storage/database.js';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { applyImport } from './apply.js';
 import { readJsonFile } from './json-file.js';
 import { hashInitialPasswords } from './passwords.js';
@@ -8,6 +9,12 @@ import type { ImportSummary } from './summary.js';
 import { validateImport } from './validate.js';
 
 export type { ImportSummary, RecordCounts } from './summary.js';
+
+/** The keys an import writes with: client secrets are sealed, identifiers encrypted. A Runtime fits. */
+export interface ImportKeys {
+  sealer: Sealer;
+  identifiers: IdentifierCipher;
+}
 
 export interface ImportOptions {
   /** Current time in epoch milliseconds, for the birthdate check; defaults to the clock. */
@@ -24,19 +31,19 @@ export interface ImportOptions {
  */
 export async function importRecords(
   store: Store,
-  sealer: Sealer,
+  keys: ImportKeys,
   data: unknown,
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
   const now = options.now ?? Date.now();
-  const validated = await validateImport(store.db, data, { now });
+  const validated = await validateImport(store.db, keys.identifiers, data, { now });
   const passwordHashes = await hashInitialPasswords(store.db, validated.people);
-  const plan = buildPlan(validated, sealer, passwordHashes);
-  return applyImport(store, plan);
+  const plan = buildPlan(validated, keys.sealer, passwordHashes);
+  return applyImport(store, keys.identifiers, plan);
 }
 
 /** Read a JSON file and import it; a JSON syntax error names the file, line and column. */
-export async function importFile(store: Store, sealer: Sealer, path: string, options: ImportOptions = {}): Promise<ImportSummary> {
+export async function importFile(store: Store, keys: ImportKeys, path: string, options: ImportOptions = {}): Promise<ImportSummary> {
   const data = await readJsonFile(path);
-  return importRecords(store, sealer, data, options);
+  return importRecords(store, keys, data, options);
 }

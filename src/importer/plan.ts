@@ -53,8 +53,7 @@ function toServiceInput(record: ServiceRecord, sealer: Sealer): ServiceInput {
     postLogoutRedirectUris: record.post_logout_redirect_uris,
     grantTypes: record.grant_types,
     acceptedRoleKinds: record.accepted_role_kinds,
-    // NOTE: the import format has no back-channel logout field, so an import clears it.
-    backchannelLogoutUri: null,
+    backchannelLogoutUri: record.backchannel_logout_uri,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { PersonRecord, RoleRecord, ServiceRecord } from './format.js';
 import type { ParsedRecord } from './parse-records.js';
+import { checkInitialPassword } from './password-rules.js';
 import type { ProblemList } from './problems.js';
 
 /*
@@ -26,6 +27,8 @@ export function checkPerson(person: ParsedRecord<PersonRecord>, now: number, pro
   if (typeof fields.birthdate === 'string' && fields.birthdate > latestBirthdate) {
     problems.add([...path, 'birthdate'], 'must not be in the future');
   }
+
+  checkInitialPassword(person, problems);
 
   if (fields.roles !== undefined) {
     checkRepeatedRoles(fields.roles, path, problems);

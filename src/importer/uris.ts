@@ -2,9 +2,10 @@
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * Return why `value` cannot be a redirect or post-logout redirect URI, or
- * undefined when it can. The URI must be absolute and without a fragment
- * (OAuth 2.0, RFC 6749 section 3.1.2), and it must use https unless it points
+ * Return why `value` cannot be a redirect, post-logout redirect or
+ * back-channel logout URI, or undefined when it can. The URI must be absolute
+ * and without a fragment (OAuth 2.0, RFC 6749 section 3.1.2, and Back-Channel
+ * Logout 1.0 section 2.2), and it must use https unless it points
  * at a loopback host, where http is allowed for local development.
  */
 export function redirectUriProblem(value: string): string | undefined {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ImportError } from '../errors/index.js';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { checkAgainstDatabase } from './database-rules.js';
 import { checkFileUniqueness } from './file-rules.js';
@@ -32,6 +33,7 @@ export interface ValidateOptions {
  */
 export async function validateImport(
   db: Kysely<DatabaseSchema>,
+  cipher: IdentifierCipher,
   data: unknown,
   options: ValidateOptions,
 ): Promise<ValidatedImport> {
@@ -45,7 +47,7 @@ export async function validateImport(
     checkService(service, problems);
   }
   checkFileUniqueness(sections, problems);
-  await checkAgainstDatabase(db, sections, problems);
+  await checkAgainstDatabase(db, cipher, sections, problems);
 
   if (problems.count > 0) {
     throw new ImportError(problems.toArray());

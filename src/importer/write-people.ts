@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ImportError } from '../errors/index.js';
 import { IdentifierConflictError } from '../storage/errors.js';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { listIdentifiers, replaceIdentifiers } from '../storage/identifiers.js';
 import { linkParent, listChildren, unlinkParent } from '../storage/parent-links.js';
 import { findPersonByExternalId, setPasswordHash, upsertPersonByExternalId } from '../storage/people.js';
@@ -42,23 +43,28 @@ export async function writePeople(
  * file to another, whatever their order. An identifier a person keeps also
  * keeps its verified flag; a new one starts unverified.
  */
-export async function writeIdentifiers(db: Db, people: readonly PlannedPerson[], personIds: ReadonlyMap<string, string>): Promise<void> {
+export async function writeIdentifiers(
+  db: Db,
+  cipher: IdentifierCipher,
+  people: readonly PlannedPerson[],
+  personIds: ReadonlyMap<string, string>,
+): Promise<void> {
   const verifiedByPerson = new Map<string, Map<string, boolean>>();
   for (const planned of people) {
     const personId = requireId(personIds, planned.person.externalId);
-    const current = await listIdentifiers(db, personId);
+    const current = await listIdentifiers(db, cipher, personId);
     const verified = new Map(current.map((identifier) => [identifierKey(identifier), identifier.verified]));
     verifiedByPerson.set(personId, verified);
 
     const stillHeld = toInputs(planned, verified).filter((identifier) => verified.has(identifierKey(identifier)));
-    await replaceIdentifiers(db, personId, stillHeld);
+    await replaceIdentifiers(db, cipher, personId, stillHeld);
   }
 
   for (const planned of people) {
     const personId = requireId(personIds, planned.person.externalId);
     const verified = verifiedByPerson.get(personId) ?? new Map<string, boolean>();
     try {
-      await replaceIdentifiers(db, personId, toInputs(planned, verified));
+      await replaceIdentifiers(db, cipher, personId, toInputs(planned, verified));
     } catch (error) {
       if (error instanceof IdentifierConflictError) {
         throw new ImportError(

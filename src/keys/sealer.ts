@@ -1,11 +1,10 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { StorageError } from '../errors/index.js';
+import { decryptAesGcm, deriveKey, encryptAesGcm } from './aes-gcm.js';
 
 /** Purpose of a sealed value. Each purpose gets its own derived key. */
-export type SealPurpose = 'signing-keys' | 'cookie-keys' | 'client-secrets';
+export type SealPurpose = 'signing-keys' | 'cookie-keys' | 'client-secrets' | 'data-keys';
 
 const VERSION = 'v1';
-const IV_BYTES = 12;
 
 export interface Sealer {
   seal(purpose: SealPurpose, plaintext: string): string;
@@ -23,7 +22,7 @@ export function createSealer(masterKey: Buffer): Sealer {
   const keyFor = (purpose: SealPurpose): Buffer => {
     let key = keys.get(purpose);
     if (key === undefined) {
-      key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `propusk:${purpose}`, 32));
+      key = deriveKey(masterKey, `propusk:${purpose}`);
       keys.set(purpose, key);
     }
     return key;
@@ -31,25 +30,23 @@ export function createSealer(masterKey: Buffer): Sealer {
 
   return {
     seal(purpose, plaintext) {
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', keyFor(purpose), iv);
-      cipher.setAAD(Buffer.from(purpose));
-      const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return [VERSION, iv, body, cipher.getAuthTag()].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
+      return `${VERSION}.${encryptAesGcm(keyFor(purpose), plaintext, purpose)}`;
     },
     open(purpose, sealed) {
-      const [version, iv, body, tag] = sealed.split('.');
-      if (version !== VERSION || iv === undefined || body === undefined || tag === undefined) {
+      const separator = sealed.indexOf('.');
+      if (separator === -1 || sealed.slice(0, separator) !== VERSION) {
         throw new StorageError(`Sealed ${purpose} value has an unknown format`);
       }
+      let plaintext: string | undefined;
       try {
-        const decipher = createDecipheriv('aes-256-gcm', keyFor(purpose), Buffer.from(iv, 'base64url'));
-        decipher.setAAD(Buffer.from(purpose));
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-        return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+        plaintext = decryptAesGcm(keyFor(purpose), sealed.slice(separator + 1), purpose);
       } catch (cause) {
         throw new StorageError(`Cannot decrypt a stored ${purpose} value: the master key (PROPUSK_MASTER_KEY, or master.key in PROPUSK_DATA_DIR) differs from the one that encrypted it. Restore the original key`, { cause });
       }
+      if (plaintext === undefined) {
+        throw new StorageError(`Sealed ${purpose} value has an unknown format`);
+      }
+      return plaintext;
     },
   };
 }

@@ -4,6 +4,7 @@ import { personClaims } from '../identity/claims.js';
 import { loadRoles } from '../roles/load.js';
 import { toRoleClaim } from '../roles/claim.js';
 import { acceptedRoles } from '../roles/selection.js';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { findGrantRole } from '../storage/grant-roles.js';
 import { findPersonById } from '../storage/people.js';
@@ -14,7 +15,7 @@ import type { ClientDirectory } from './clients.js';
  * grant that issued the token, so every token of a grant carries one role;
  * a role switch creates a new grant.
  */
-export function createFindAccount(db: Kysely<DatabaseSchema>, clients: ClientDirectory): FindAccount {
+export function createFindAccount(db: Kysely<DatabaseSchema>, identifiers: IdentifierCipher, clients: ClientDirectory): FindAccount {
   return async (ctx, sub, token): Promise<Account | undefined> => {
     const person = await findPersonById(db, sub);
     if (person === undefined || person.status !== 'active') {
@@ -27,7 +28,7 @@ export function createFindAccount(db: Kysely<DatabaseSchema>, clients: ClientDir
     return {
       accountId: sub,
       async claims(): Promise<AccountClaims> {
-        const claims: AccountClaims = { sub, ...(await personClaims(db, person)) };
+        const claims: AccountClaims = { sub, ...(await personClaims(db, identifiers, person)) };
         const profile = clientId === undefined ? undefined : await clients.profile(clientId);
         if (profile === undefined) {
           return claims;

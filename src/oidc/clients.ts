@@ -55,6 +55,11 @@ export function createClientDirectory(db: Kysely<DatabaseSchema>, sealer: Sealer
         post_logout_redirect_uris: service.postLogoutRedirectUris,
         grant_types: service.grantTypes,
         response_types: service.grantTypes.includes('authorization_code') ? ['code'] : [],
+        // Every logout token carries sid, and session_required makes
+        // oidc-provider put the matching sid into the service's ID tokens.
+        ...(service.backchannelLogoutUri === null
+          ? {}
+          : { backchannel_logout_uri: service.backchannelLogoutUri, backchannel_logout_session_required: true }),
         ...(secret === undefined
           ? { token_endpoint_auth_method: 'none' }
           : { client_secret: secret, token_endpoint_auth_method: 'client_secret_basic' }),

@@ -1,6 +1,7 @@
 import type { Configuration } from 'oidc-provider';
 import type { Config } from '../config/load.js';
 import type { LoadedKeys } from '../keys/keystore.js';
+import { remainingSessionSeconds, sessionLifetimes } from '../sessions/lifetimes.js';
 import type { ClientDirectory } from './clients.js';
 import { loadOrCreateGrant } from './grants.js';
 import { createLogoutSource, createPostLogoutSuccessSource, createRenderError } from './pages.js';
@@ -19,17 +20,39 @@ const AUTHORIZATION_CODE_TTL = 60;
 const INTERACTION_TTL = 15 * 60;
 const ID_TOKEN_TTL = 3600;
 
+/**
+ * Cookie names of oidc-provider. Over https the session cookie (Path=/) gets
+ * the `__Host-` prefix, so the browser takes it only with Secure, Path=/ and no
+ * Domain. The interaction and resume cookies are scoped to one interaction's
+ * path, which `__Host-` forbids, so they get `__Secure-`.
+ */
+function providerCookieNames(secure: boolean): { session: string; interaction: string; resume: string } {
+  const [hostPrefix, securePrefix] = secure ? ['__Host-', '__Secure-'] : ['', ''];
+  return {
+    session: `${hostPrefix}propusk-session`,
+    interaction: `${securePrefix}propusk-interaction`,
+    resume: `${securePrefix}propusk-resume`,
+  };
+}
+
+/** Options of the session cookie (oidc-provider's `cookies.long`), also used when Propusk changes the session id itself. */
+export function sessionCookieOptions(secure: boolean) {
+  return { signed: true, httpOnly: true, sameSite: 'lax', secure } as const;
+}
+
 /** Build the whole oidc-provider configuration of Propusk, in one place. */
 export function buildConfiguration(parts: ConfigurationParts): Configuration {
   const { config, keys } = parts;
+  const secure = config.issuer.startsWith('https://');
   return {
     adapter: parts.adapter,
     findAccount: parts.findAccount,
     jwks: { keys: keys.jwks as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: keys.cookieKeys,
-      long: { signed: true, httpOnly: true, sameSite: 'lax' },
-      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+      names: providerCookieNames(secure),
+      long: sessionCookieOptions(secure),
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure },
     },
     claims: Object.fromEntries(Object.entries(CLAIMS_BY_SCOPE).map(([scope, claims]) => [scope, [...claims]])),
     scopes: SCOPES,
@@ -49,6 +72,9 @@ export function buildConfiguration(parts: ConfigurationParts): Configuration {
     },
     features: {
       devInteractions: { enabled: false },
+      // Accepts backchannel_logout_uri in client metadata and advertises it in
+      // discovery. Delivery goes through Propusk's queue (backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: createLogoutSource(config.demo),
@@ -79,7 +105,8 @@ export function buildConfiguration(parts: ConfigurationParts): Configuration {
       Interaction: INTERACTION_TTL,
       Grant: config.refreshTokenTtl,
       RefreshToken: config.refreshTokenTtl,
-      Session: (_ctx, session) => (session.transient === true ? config.sharedDeviceSessionTtl : config.sessionTtl),
+      // Counted from the login, so that saving the session on each request does not extend it.
+      Session: (_ctx, session) => remainingSessionSeconds(sessionLifetimes(config), session, Date.now()),
     },
   };
 }

@@ -2,6 +2,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { MessageKey } from '../i18n/catalogues/ru.js';
 import { negotiateLocale } from '../i18n/locales.js';
 import { translator } from '../i18n/translate.js';
+import { cspNonceOf } from '../server/security-headers.js';
 import type { PageContext } from '../ui/layout.js';
 import { errorPage } from '../ui/pages/error.js';
 import { logoutDonePage, logoutPage } from '../ui/pages/logout.js';
@@ -21,7 +22,7 @@ const ERROR_MESSAGES: Record<string, MessageKey> = {
 function pageContext(ctx: KoaContextWithOIDC, demo: boolean): PageContext {
   const uiLocales = (ctx.oidc?.params?.ui_locales as string | undefined) ?? undefined;
   const locale = negotiateLocale(uiLocales, ctx.get('accept-language'));
-  return { locale, t: translator(locale), demo };
+  return { locale, t: translator(locale), demo, nonce: cspNonceOf(ctx.req) };
 }
 
 /**

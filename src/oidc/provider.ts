@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import Provider, { errors, type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
+import type { AuditLog } from '../audit/events.js';
 import type { Config } from '../config/load.js';
 import type { LoadedKeys } from '../keys/keystore.js';
 import type { Store } from '../storage/database.js';
 import { AlreadyConsumedError } from '../storage/errors.js';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { createOidcAdapter } from '../storage/oidc-adapter.js';
+import type { SessionAdapterGuard } from '../sessions/session-adapter.js';
+import type { Throttle } from '../throttling/index.js';
 import { createFindAccount } from './accounts.js';
+import { listenForAuditEvents } from './audit-listeners.js';
+import { installClientAuthThrottle } from './client-auth-throttle.js';
 import type { ClientDirectory } from './clients.js';
 import { buildConfiguration } from './configuration.js';
 import { createPolicy } from './policy.js';
@@ -17,14 +23,22 @@ export interface ProviderParts {
   keys: LoadedKeys;
   clients: ClientDirectory;
   logger: Logger;
+  audit: AuditLog;
+  /** Wraps the Session model's storage so that the server enforces session lifetimes (src/sessions). */
+  guardSessions: SessionAdapterGuard;
+  /** Decrypts the e-mail and phone for the claims. */
+  identifiers: IdentifierCipher;
+  /** Failed-attempt delays for client secrets, codes and refresh tokens. */
+  throttle: Throttle;
 }
 
 /** Storage for oidc-provider: clients from the service directory, the rest from the database. */
-function adapterFactory(store: Store, clients: ClientDirectory): NonNullable<Configuration['adapter']> {
+function adapterFactory(store: Store, clients: ClientDirectory, guardSessions: SessionAdapterGuard): NonNullable<Configuration['adapter']> {
   const PayloadAdapter = createOidcAdapter(store);
   return (name: string): Adapter => {
     if (name !== 'Client') {
-      const adapter = new PayloadAdapter(name) as unknown as Adapter;
+      const stored = new PayloadAdapter(name);
+      const adapter = (name === 'Session' ? guardSessions(stored) : stored) as unknown as Adapter;
       const consume = adapter.consume.bind(adapter);
       // Two requests racing with one code or refresh token: the database lets
       // one consume it, and the other gets the protocol's invalid_grant.
@@ -58,8 +72,8 @@ export function createProvider(parts: ProviderParts): Provider {
   const configuration = buildConfiguration({
     config,
     keys: parts.keys,
-    adapter: adapterFactory(store, clients),
-    findAccount: createFindAccount(store.db, clients),
+    adapter: adapterFactory(store, clients, parts.guardSessions),
+    findAccount: createFindAccount(store.db, parts.identifiers, clients),
     policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }),
     clients,
   });
@@ -68,6 +82,8 @@ export function createProvider(parts: ProviderParts): Provider {
   // Host and protocol are rewritten to the issuer's before each request
   // reaches the provider (see providerHandler), so trusting them is safe.
   provider.proxy = true;
+  listenForAuditEvents(provider, parts.audit);
+  installClientAuthThrottle(provider, { throttle: parts.throttle, logger, audit: parts.audit });
 
   provider.on('server_error', (ctx, error) => {
     logger.error({ err: error, requestId: ctx.get('x-request-id') }, 'oidc-provider server error');

@@ -5,23 +5,35 @@ import fastifyFormbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/events.js';
 import type { Config } from '../config/load.js';
 import { registerLoginFlow } from '../flows/login/routes.js';
 import { registerHome } from '../home/routes.js';
 import type { LoadedKeys } from '../keys/keystore.js';
 import type { Sealer } from '../keys/sealer.js';
 import { createClientDirectory } from '../oidc/clients.js';
+import { startBackchannelLogout } from '../logout/index.js';
+import { createLogoutTokenIssuer, routeBackchannelLogoutToQueue } from '../oidc/backchannel-logout.js';
 import { createInteractionGateway } from '../oidc/interactions.js';
 import { createProvider, providerHandler } from '../oidc/provider.js';
 import { OIDC_PREFIX } from '../oidc/scopes.js';
-import { createSessionReader } from '../oidc/sessions.js';
+import { createSessionIdRotator, createSessionReader } from '../oidc/sessions.js';
+import { personPasswordContext } from '../flows/password-change/person-context.js';
+import { registerPasswordChange } from '../flows/password-change/routes.js';
+import { createSessionTerminator } from '../sessions/end-sessions.js';
+import type { SessionEvents } from '../sessions/events.js';
+import { sessionLifetimes } from '../sessions/lifetimes.js';
+import { createSessionAdapterGuard } from '../sessions/session-adapter.js';
 import { redactUrl } from '../logging/redact-url.js';
 import type { Store } from '../storage/database.js';
+import type { IdentifierCipher } from '../storage/identifier-cipher.js';
+import { createLoginThrottle, openThrottle } from '../throttling/index.js';
 import { registerAssets } from './assets.js';
-import { clientIpResolver } from './client-ip.js';
+import { clientIpResolver, registerClientIp } from './client-ip.js';
 import { createCsrfGuard } from './csrf.js';
 import { registerErrorHandling, renderFrameworkError } from './error-handler.js';
-import { applyHeaders, securityHeaders } from './security-headers.js';
+import { publicOriginPinner } from './public-origin.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface AppParts {
   config: Config;
@@ -29,6 +41,9 @@ export interface AppParts {
   store: Store;
   keys: LoadedKeys;
   sealer: Sealer;
+  audit: AuditLog;
+  identifiers: IdentifierCipher;
+  sessionEvents: SessionEvents;
 }
 
 /** Form bodies are small: a login, a password, a token. */
@@ -42,18 +57,20 @@ function isProviderPath(url: string | undefined): boolean {
 export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   const { config, logger, store } = parts;
   const https = config.issuer.startsWith('https://');
-  const headers = securityHeaders(https);
-  const clientIp = clientIpResolver(config.trustProxy);
+  const applySecurityHeaders = securityHeaders(config.issuer);
+  const pinPublicOrigin = publicOriginPinner(config.issuer);
+  const clientIp = clientIpResolver(config.trustedProxies);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // One line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: config.trustProxy,
+    // No trustProxy: request.clientIp (registerClientIp) is the client address.
     // A malformed URL (a stray %) gets the same error page and headers as any other error.
     frameworkErrors: (error, request, reply) => {
-      reply.headers(headers);
+      pinPublicOrigin(request.raw);
+      applySecurityHeaders(request.raw, reply.raw);
       return renderFrameworkError(error, request, reply, config.demo);
     },
     genReqId: (req) => {
@@ -63,13 +80,15 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
       return id;
     },
   });
+  registerClientIp(app, clientIp);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    reply.headers(headers);
+    pinPublicOrigin(request.raw);
+    applySecurityHeaders(request.raw, reply.raw);
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    const line = { method: request.method, url: redactUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const line = { method: request.method, url: redactUrl(request.url), ip: request.clientIp, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (reply.statusCode >= 500) {
       request.log.error(line, 'request failed');
     } else {
@@ -80,26 +99,58 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
   // Propusk's own endpoints are HTML forms: urlencoded bodies only.
-  app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(middie);
 
   const clients = createClientDirectory(store.db, parts.sealer, config);
-  const provider = createProvider({ config, store, keys: parts.keys, clients, logger });
+  const guardSessions = createSessionAdapterGuard({ db: store.db, lifetimes: sessionLifetimes(config), events: parts.sessionEvents, logger });
+  const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
+  app.addHook('onClose', async () => throttle.close());
+  const provider = createProvider({ config, store, keys: parts.keys, clients, logger, audit: parts.audit, identifiers: parts.identifiers, guardSessions, throttle });
+  const backchannelLogout = startBackchannelLogout({ config, store, logger, issueLogoutToken: createLogoutTokenIssuer(provider) });
+  routeBackchannelLogoutToQueue(provider, (target) => backchannelLogout.enqueue(target, 'logout'), logger);
+  app.addHook('onClose', async () => backchannelLogout.stop());
+  // The runtime's listener has queued the logouts by now; deliver them at once.
+  parts.sessionEvents.onSessionsEnded(() => backchannelLogout.wake());
   const handleProvider = providerHandler(provider, config.issuer, clientIp);
   app.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
     if (!isProviderPath(req.url)) {
       next();
       return;
     }
-    applyHeaders(res, headers);
+    // Already set by the onRequest hook, which runs before middie; repeated so that no provider response lacks them.
+    applySecurityHeaders(req, res);
     handleProvider(req, res);
   });
 
   const csrf = createCsrfGuard(parts.keys.cookieKeys, https);
   registerErrorHandling(app, config.demo);
   registerAssets(app);
-  registerLoginFlow(app, { config, db: store.db, gateway: createInteractionGateway(provider), clients, csrf, logger });
-  registerHome(app, { config, db: store.db, readSession: createSessionReader(provider), csrf });
+  registerLoginFlow(app, {
+    config,
+    db: store.db,
+    identifiers: parts.identifiers,
+    gateway: createInteractionGateway(provider),
+    clients,
+    csrf,
+    logger,
+    audit: parts.audit,
+    loginThrottle: createLoginThrottle({ throttle, logger, audit: parts.audit }),
+  });
+  const readSession = createSessionReader(provider);
+  const rotateSessionId = createSessionIdRotator(provider);
+  registerHome(app, { config, db: store.db, readSession, csrf, audit: parts.audit, rotateSessionId });
+  registerPasswordChange(app, {
+    config,
+    db: store.db,
+    readSession,
+    rotateSessionId,
+    csrf,
+    audit: parts.audit,
+    sessions: createSessionTerminator({ store, audit: parts.audit, events: parts.sessionEvents, logger }),
+    passwordContext: (person) => personPasswordContext(store.db, parts.identifiers, person),
+    logger,
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }

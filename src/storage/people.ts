@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { IdentifierCipher } from './identifier-cipher.js';
 import { toPerson } from './person-rows.js';
 import type { DatabaseSchema } from './schema.js';
 import type { IdentifierKind, Person, PersonInput } from './types.js';
@@ -17,12 +18,14 @@ export async function findPersonByExternalId(db: Db, externalId: string): Promis
 }
 
 /**
- * Return the ids of the people holding `value` as an identifier of any of
- * `kinds`. A value is unique within one kind, but the same text may be one
- * person's phone and another's СНИЛС, hence a list.
+ * Return the ids of the people holding `value` (normalised) as an identifier
+ * of any of `kinds`. A value is unique within one kind, but the same text may
+ * be one person's phone and another's СНИЛС, hence a list. The match is on
+ * the keyed hash, so nothing is decrypted.
  */
 export async function findPeopleByIdentifier(
   db: Db,
+  cipher: IdentifierCipher,
   kinds: IdentifierKind | readonly IdentifierKind[],
   value: string,
 ): Promise<string[]> {
@@ -34,8 +37,7 @@ export async function findPeopleByIdentifier(
     .selectFrom('identifiers')
     .select('person_id')
     .distinct()
-    .where('kind', 'in', kindList)
-    .where('value', '=', value)
+    .where((eb) => eb.or(kindList.map((kind) => eb.and([eb('kind', '=', kind), eb('value_hmac', '=', cipher.lookupHash(kind, value))]))))
     .execute();
   return rows.map((row) => row.person_id);
 }
@@ -86,6 +88,12 @@ export async function setPasswordHash(db: Db, personId: string, passwordHash: st
   return result.numUpdatedRows > 0n;
 }
 
+/** Set whether a person may sign in. Returns false when no such person exists. */
+export async function setPersonStatus(db: Db, personId: string, status: Person['status']): Promise<boolean> {
+  const result = await db.updateTable('people').set({ status, updated_at: Date.now() }).where('id', '=', personId).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 // Parent–child reads live with the links and are re-exported because callers look for them here.
 export { listChildren, listParents } from './parent-links.js';
 
@@ -96,13 +104,14 @@ export interface LoginAccount {
   status: Person['status'];
 }
 
-export async function findLoginAccount(db: Db, kind: IdentifierKind, value: string): Promise<LoginAccount | undefined> {
+/** Find the holder of one identifier (`value` normalised) by its keyed hash. */
+export async function findLoginAccount(db: Db, cipher: IdentifierCipher, kind: IdentifierKind, value: string): Promise<LoginAccount | undefined> {
   const row = await db
     .selectFrom('identifiers')
     .innerJoin('people', 'people.id', 'identifiers.person_id')
     .select(['people.id', 'people.password_hash', 'people.status'])
     .where('identifiers.kind', '=', kind)
-    .where('identifiers.value', '=', value)
+    .where('identifiers.value_hmac', '=', cipher.lookupHash(kind, value))
     .executeTakeFirst();
   return row === undefined ? undefined : { id: row.id, passwordHash: row.password_hash, status: row.status as Person['status'] };
 }

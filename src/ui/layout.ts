@@ -7,6 +7,8 @@ export interface PageContext {
   t: Translate;
   /** Shown as a banner when demo data is loaded. */
   demo: boolean;
+  /** This response's Content-Security-Policy nonce, put on our script and stylesheet tags. */
+  nonce: string;
 }
 
 /** Render the page shell: language, viewport for phones, our stylesheet and script. */
@@ -19,8 +21,8 @@ export function layout(page: PageContext, title: string, body: SafeHtml): string
 <meta name="referrer" content="no-referrer">
 <title>${title === page.t('app.name') ? title : `${title} — ${page.t('app.name')}`}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/assets/propusk.css">
-<script src="/assets/propusk.js" defer></script>
+<link rel="stylesheet" href="/assets/propusk.css" nonce="${page.nonce}">
+<script src="/assets/propusk.js" nonce="${page.nonce}" defer></script>
 </head>
 <body>
 <header class="site-header"><a class="brand" href="/">${page.t('app.name')}</a><span class="tagline">${page.t('app.tagline')}</span></header>

@@ -29,6 +29,16 @@ export class TestBrowser {
     this.cookies = [];
   }
 
+  /** The value of a cookie with this name, whatever its path. */
+  cookie(name: string): string | undefined {
+    return this.cookies.find((cookie) => cookie.name === name)?.value;
+  }
+
+  /** Store a cookie as if the server had set it, for replaying an old value. */
+  setCookie(name: string, value: string, path = '/'): void {
+    this.store([`${name}=${value}; path=${path}`]);
+  }
+
   private store(setCookies: string[]): void {
     for (const line of setCookies) {
       const [pair = '', ...attributes] = line.split(';');

@@ -66,7 +66,7 @@ export async function startPropusk(
       ? createLogger({ level: config.logLevel, pretty: false })
       : createLogger({ level: 'debug', pretty: false }, { write: (line: string) => void capture.push(line) });
   const runtime = await openRuntime(config, logger);
-  await importRecords(runtime.store, runtime.sealer, demoDataFor(options.rpBase));
+  await importRecords(runtime.store, runtime, demoDataFor(options.rpBase));
   const app = await buildApp(runtime);
   await app.listen({ port, host: '127.0.0.1' });
   return {

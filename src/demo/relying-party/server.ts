@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Logger } from 'pino';
 import { redactUrl } from '../../logging/redact-url.js';
 import { registerAccountRoutes } from './account-routes.js';
+import { registerBackchannelRoutes } from './backchannel-routes.js';
 import { registerLoginRoutes } from './login-routes.js';
 import { messagesFor } from './messages.js';
 import { ClientConfigCache, ProviderUnavailableError } from './oidc-client.js';
@@ -66,6 +67,7 @@ export async function startDemoRelyingParty(options: DemoRelyingPartyOptions): P
   for (const context of contexts) {
     registerLoginRoutes(app, context);
     registerAccountRoutes(app, context);
+    registerBackchannelRoutes(app, context);
   }
 
   try {

@@ -89,6 +89,26 @@ export class SessionStore {
     this.#sessions.delete(id);
   }
 
+  /**
+   * Deletes the signed-in sessions of `servicePath` whose ID token names
+   * this subject and, when `sid` is given, this Propusk session. Returns how
+   * many were deleted.
+   */
+  deleteSignedIn(servicePath: string, sub: string | undefined, sid: string | undefined): number {
+    // A logout token names a subject, a session or both; one naming neither must not end everyone's session.
+    if (sub === undefined && sid === undefined) return 0;
+    let deleted = 0;
+    for (const [id, session] of this.#sessions) {
+      const claims = session.claims;
+      if (session.servicePath !== servicePath || claims === undefined) continue;
+      if (sub !== undefined && claims.sub !== sub) continue;
+      if (sid !== undefined && claims.sid !== sid) continue;
+      this.#sessions.delete(id);
+      deleted += 1;
+    }
+    return deleted;
+  }
+
   #evictIfFull(now: number): void {
     if (this.#sessions.size < MAX_SESSIONS) return;
     for (const [id, session] of this.#sessions) {

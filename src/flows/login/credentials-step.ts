@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { auditContext } from '../../audit/context.js';
+import { loginFailed, loginSucceeded } from '../../audit/login-events.js';
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
-import { authenticate } from '../../identity/authenticate.js';
+import { authenticate, type AuthenticationResult } from '../../identity/authenticate.js';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/scopes.js';
 import { formField } from '../../server/form.js';
 import { pageContextFor } from '../../server/page-context.js';
@@ -20,7 +22,7 @@ export async function showLoginPage(
   request: FastifyRequest,
   reply: FastifyReply,
   pending: PendingInteraction,
-  form: { identifier: string; sharedDevice: boolean; errors: MessageKey[] },
+  form: { identifier: string; sharedDevice: boolean; errors: MessageKey[]; retryAfterSeconds?: number },
 ): Promise<FastifyReply> {
   const profile = await deps.clients.profile(pending.clientId);
   const page = pageContextFor(request, deps.config.demo, pending.uiLocales);
@@ -55,13 +57,24 @@ export async function submitCredentials(
     return showLoginPage(deps, request, reply.code(400), pending, { identifier: identifier.slice(0, MAX_LOGIN_LENGTH), sharedDevice, errors });
   }
 
-  const result: Awaited<ReturnType<typeof authenticate>> =
-    password.length > MAX_PASSWORD_LENGTH ? { outcome: 'invalid_credentials' } : await authenticate(deps.db, identifier, password);
+  // The throttle runs the check only when no failed-attempt delay is running for the login, address or network.
+  const result = await deps.loginThrottle.authenticate(
+    { identifier, clientId: pending.clientId, ip: request.clientIp, context: auditContext(request) },
+    async (): Promise<AuthenticationResult> =>
+      password.length > MAX_PASSWORD_LENGTH ? { outcome: 'invalid_credentials' } : authenticate(deps.db, deps.identifiers, identifier, password),
+  );
+  if (result.outcome === 'throttled') {
+    transition('credentials', 'credentials_rejected');
+    reply.header('retry-after', String(result.retryAfterSeconds));
+    const form = { identifier, sharedDevice, errors: ['login.error.invalid_credentials' as const], retryAfterSeconds: result.retryAfterSeconds };
+    return showLoginPage(deps, request, reply.code(429), pending, form);
+  }
   if (result.outcome !== 'success') {
     transition('credentials', 'credentials_rejected');
     const error: MessageKey =
       result.outcome === 'unrecognized_identifier' ? 'login.error.identifier_unrecognized' : 'login.error.invalid_credentials';
     deps.logger.info({ interaction: pending.uid, outcome: result.outcome }, 'login failed');
+    await deps.audit.record(loginFailed({ login: identifier, reason: result.outcome, clientId: pending.clientId, context: auditContext(request) }));
     return showLoginPage(deps, request, reply.code(result.outcome === 'unrecognized_identifier' ? 400 : 401), pending, {
       identifier,
       sharedDevice,
@@ -71,6 +84,8 @@ export async function submitCredentials(
 
   transition('credentials', 'credentials_accepted');
   deps.logger.info({ interaction: pending.uid, personId: result.personId, identifierKind: result.identifierKind }, 'login succeeded');
+  const context = auditContext(request);
+  await deps.audit.record(loginSucceeded({ personId: result.personId, identifierKind: result.identifierKind, clientId: pending.clientId, sharedDevice, context }));
   const returnTo = await deps.gateway.finishLogin(request.raw, reply.raw, { accountId: result.personId, remember: !sharedDevice });
   return reply.redirect(returnTo, 303);
 }

@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { auditContext } from '../../audit/context.js';
+import { recordRoleSwitch } from '../../audit/role-switch.js';
 import { InteractionExpiredError } from '../../errors/index.js';
 import type { PendingInteraction } from '../../oidc/interactions.js';
 import { assessRole, bindRole } from '../../oidc/role-check.js';
@@ -9,6 +11,7 @@ import { formField } from '../../server/form.js';
 import { pageContextFor } from '../../server/page-context.js';
 import { findGrantRole } from '../../storage/grant-roles.js';
 import { findPersonById } from '../../storage/people.js';
+import { getSessionState } from '../../storage/session-state.js';
 import { displayName } from '../../identity/claims.js';
 import { rolePage } from '../../ui/pages/role.js';
 import { unavailablePage } from '../../ui/pages/unavailable.js';
@@ -41,6 +44,7 @@ async function applyRole(deps: LoginFlowDeps, request: FastifyRequest, reply: Fa
   const context = roleContext(pending);
   const bound = await findGrantRole(deps.db, context.grantId);
   const replacement = bound !== undefined && bound.roleId !== role.id ? await deps.gateway.replaceGrant(context.grantId) : undefined;
+  const previous = await getSessionState(deps.db, context.sessionUid);
 
   await bindRole(deps.db, { grantRoleMs: deps.config.refreshTokenTtl * 1000, sessionMs: deps.config.sessionTtl * 1000 }, {
     grantId: replacement ?? context.grantId,
@@ -50,6 +54,13 @@ async function applyRole(deps: LoginFlowDeps, request: FastifyRequest, reply: Fa
     roleId: role.id,
   });
   deps.logger.info({ interaction: pending.uid, personId: context.personId, clientId: pending.clientId, roleKind: role.kind }, 'role selected');
+  await recordRoleSwitch(deps.audit, deps.db, {
+    personId: context.personId,
+    clientId: pending.clientId,
+    previousRoleId: previous?.personId === context.personId ? previous.activeRoleId : null,
+    role,
+    context: auditContext(request),
+  });
 
   const returnTo = await deps.gateway.finishRole(request.raw, reply.raw, { replaceGrantId: replacement });
   return reply.redirect(returnTo, 303);

@@ -86,4 +86,62 @@ export const en: Record<MessageKey, string> = {
   'error.form_invalid': 'The request could not be read. Reload the page and try again.',
   'error.not_found': 'Page not found.',
   'error.back_home': 'Home',
+
+  'password.policy.too_short':
+    'The password is too short: it needs at least 8 characters. Length beats complexity: try a phrase of three or four unrelated words.',
+  'password.policy.too_long': 'The password is too long: at most 256 characters.',
+  'password.policy.common':
+    'This password is too common: attackers try such passwords first. Choose another one, for example a phrase of three or four unrelated words.',
+  'password.policy.name':
+    'The password must not be your given name, middle name or family name, even with digits at the end: many people know them. Choose a phrase only you know.',
+  'password.policy.phone': 'The password must not be your phone number: many people know it. Choose a phrase only you know.',
+  'password.policy.email':
+    'The password must not be your e-mail address or its part before the “@”: many people know it. Choose a phrase only you know.',
+  'password.policy.snils': 'The password must not be your SNILS: it is written in many documents. Choose a phrase only you know.',
+  'password.policy.service':
+    'The password must not be the name of this service or a school word (“propusk”, “dnevnik”, “school” and the like): attackers try such passwords first. Choose a phrase of three or four unrelated words.',
+
+  'password_change.link': 'Change password',
+  'password_change.title': 'Change password',
+  'password_change.intro': 'After the change, Propusk signs out on all your other devices, and services have to get access again. You stay signed in on this device.',
+  'password_change.current_label': 'Current password',
+  'password_change.new_label': 'New password',
+  'password_change.new_hint':
+    'At least 8 characters. A phrase of three or four unrelated words works best. Do not use your name, phone, e-mail, SNILS or a password from another site.',
+  'password_change.repeat_label': 'New password again',
+  'password_change.submit': 'Change password',
+  'password_change.cancel': 'Cancel',
+  'password_change.errors_heading': 'The password was not changed',
+  'password_change.error.current_missing': 'Enter your current password.',
+  'password_change.error.current_wrong': 'The current password is wrong. Check the keyboard layout and Caps Lock.',
+  'password_change.error.new_missing': 'Enter a new password.',
+  'password_change.error.repeat_mismatch': 'The new password and its repetition differ. Type the new password twice the same way.',
+  'password_change.error.same_as_current': 'The new password is the same as the current one. Choose another one.',
+  'password_change.error.no_password': 'Your account has no password, so it cannot be changed here. Contact your school administrator.',
+  'password_change.done_title': 'Password changed',
+  'password_change.done_body': 'The new password is saved. Propusk signed out on your other devices; sign in there with the new password.',
+  'password_change.done_home': 'Home',
+
+  'audit.recent_heading': 'Recent account activity',
+  'audit.recent_hint': 'If you did not do one of these, change your password and tell your school’s administrator.',
+  'audit.recent_empty': 'Nothing recorded yet.',
+  'audit.event.login.succeeded': 'Sign-in',
+  'audit.event.role.switched': 'Role switched: {role}',
+  'audit.event.password.changed': 'Password changed',
+  'audit.event.session.revoked': 'Session ended',
+  'audit.time_moscow': '{time} Moscow time (UTC+3)',
+  'audit.origin': '{device}, IP address {ip}',
+  'audit.unknown_device': 'unknown device',
+  'audit.unknown_address': 'unknown',
+
+  'throttle.retry_after': 'After several failed attempts, sign-in is paused for a while. Try again in {wait}.',
+  'throttle.wait.seconds.one': '{count} second',
+  // English has no few/many forms; the keys exist because the Russian catalogue defines them.
+  'throttle.wait.seconds.few': '{count} seconds',
+  'throttle.wait.seconds.many': '{count} seconds',
+  'throttle.wait.seconds.other': '{count} seconds',
+  'throttle.wait.minutes.one': '{count} minute',
+  'throttle.wait.minutes.few': '{count} minutes',
+  'throttle.wait.minutes.many': '{count} minutes',
+  'throttle.wait.minutes.other': '{count} minutes',
 };

@@ -84,6 +84,65 @@ export const ru = {
   'error.form_invalid': 'Запрос не удалось прочитать. Обновите страницу и попробуйте снова.',
   'error.not_found': 'Страница не найдена.',
   'error.back_home': 'На главную',
+
+  'password.policy.too_short':
+    'Пароль слишком короткий: нужно не меньше 8 символов. Длинный пароль надёжнее сложного — например, фраза из трёх-четырёх слов, не связанных между собой.',
+  'password.policy.too_long': 'Пароль слишком длинный: можно не больше 256 символов.',
+  'password.policy.common':
+    'Этот пароль слишком распространён: такие пароли пробуют первыми при подборе. Придумайте другой — например, фразу из трёх-четырёх слов, не связанных между собой.',
+  'password.policy.name':
+    'Пароль не должен совпадать с вашим именем, отчеством или фамилией, даже с цифрами в конце: их знают многие. Выберите фразу, которую знаете только вы.',
+  'password.policy.phone': 'Пароль не должен совпадать с вашим номером телефона: его знают многие. Выберите фразу, которую знаете только вы.',
+  'password.policy.email':
+    'Пароль не должен совпадать с вашим адресом электронной почты или его частью до «@»: его знают многие. Выберите фразу, которую знаете только вы.',
+  'password.policy.snils': 'Пароль не должен совпадать с вашим СНИЛС: он записан во многих документах. Выберите фразу, которую знаете только вы.',
+  'password.policy.service':
+    'Пароль не должен быть названием сервиса или школьным словом («пропуск», «дневник», «школа» и подобные): такие пароли пробуют первыми. Придумайте фразу из трёх-четырёх слов, не связанных между собой.',
+
+  'password_change.link': 'Сменить пароль',
+  'password_change.title': 'Смена пароля',
+  'password_change.intro': 'После смены пароля Пропуск выйдет на всех остальных устройствах, а сервисам придётся заново получить доступ. На этом устройстве вход сохранится.',
+  'password_change.current_label': 'Текущий пароль',
+  'password_change.new_label': 'Новый пароль',
+  'password_change.new_hint':
+    'Не меньше 8 символов. Надёжнее всего фраза из трёх-четырёх слов, не связанных между собой. Не используйте имя, телефон, почту, СНИЛС и пароли от других сайтов.',
+  'password_change.repeat_label': 'Новый пароль ещё раз',
+  'password_change.submit': 'Сменить пароль',
+  'password_change.cancel': 'Отмена',
+  'password_change.errors_heading': 'Пароль не изменён',
+  'password_change.error.current_missing': 'Введите текущий пароль.',
+  'password_change.error.current_wrong': 'Текущий пароль введён неверно. Проверьте раскладку клавиатуры и Caps Lock.',
+  'password_change.error.new_missing': 'Введите новый пароль.',
+  'password_change.error.repeat_mismatch': 'Новый пароль и его повтор не совпадают. Введите новый пароль дважды одинаково.',
+  'password_change.error.same_as_current': 'Новый пароль совпадает с текущим. Придумайте другой.',
+  'password_change.error.no_password':
+    'У вашей учётной записи нет пароля, поэтому сменить его здесь нельзя. Обратитесь к администратору школы.',
+  'password_change.done_title': 'Пароль изменён',
+  'password_change.done_body':
+    'Новый пароль сохранён. На остальных устройствах Пропуск вышел; там понадобится войти с новым паролем.',
+  'password_change.done_home': 'На главную',
+
+  'audit.recent_heading': 'Недавние действия с учётной записью',
+  'audit.recent_hint': 'Если какое-то действие совершали не вы, смените пароль и сообщите администратору школы.',
+  'audit.recent_empty': 'Пока ничего не записано.',
+  'audit.event.login.succeeded': 'Вход',
+  'audit.event.role.switched': 'Смена роли: {role}',
+  'audit.event.password.changed': 'Смена пароля',
+  'audit.event.session.revoked': 'Завершение сеанса',
+  'audit.time_moscow': '{time} МСК',
+  'audit.origin': '{device}, IP-адрес {ip}',
+  'audit.unknown_device': 'неизвестное устройство',
+  'audit.unknown_address': 'неизвестен',
+
+  'throttle.retry_after': 'После нескольких неудачных попыток вход ненадолго приостановлен. Попробуйте снова через {wait}.',
+  'throttle.wait.seconds.one': '{count} секунду',
+  'throttle.wait.seconds.few': '{count} секунды',
+  'throttle.wait.seconds.many': '{count} секунд',
+  'throttle.wait.seconds.other': '{count} секунды',
+  'throttle.wait.minutes.one': '{count} минуту',
+  'throttle.wait.minutes.few': '{count} минуты',
+  'throttle.wait.minutes.many': '{count} минут',
+  'throttle.wait.minutes.other': '{count} минуты',
 } as const;
 
 export type MessageKey = keyof typeof ru;

@@ -1,4 +1,9 @@
 import { initialMigration } from './0001_initial.js';
+import { auditLogMigration } from './0002_audit_log.js';
+import { throttlingMigration } from './0003_throttling.js';
+import { backchannelLogoutMigration } from './0004_backchannel_logout.js';
+import { identifierEncryptionMigration } from './0005_identifier_encryption.js';
+import { sessionsMigration } from './0006_sessions.js';
 import type { DialectMigration } from './dialect-migration.js';
 
 /**
@@ -7,4 +12,9 @@ import type { DialectMigration } from './dialect-migration.js';
  */
 export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0001_initial': initialMigration,
+  '0002_audit_log': auditLogMigration,
+  '0003_throttling': throttlingMigration,
+  '0004_backchannel_logout': backchannelLogoutMigration,
+  '0005_identifier_encryption': identifierEncryptionMigration,
+  '0006_sessions': sessionsMigration,
 };

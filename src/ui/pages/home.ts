@@ -1,6 +1,8 @@
 import { html } from '../html.js';
 import { layout, type PageContext } from '../layout.js';
 import type { RoleChoice } from './role.js';
+import { securityEventsSection } from './security-events.js';
+import type { PersonalEvent } from '../../audit/personal-events.js';
 
 export interface HomeService {
   name: string;
@@ -16,7 +18,9 @@ export interface HomePageModel {
   switchAction: string;
   csrfToken: string;
   logoutUrl: string;
+  passwordChangeUrl: string;
   notice: string | null;
+  securityEvents: PersonalEvent[];
 }
 
 export function homePage(page: PageContext, model: HomePageModel): string {
@@ -47,7 +51,8 @@ ${model.activeRoleLabel === null
 ${switcher}
 <h2>${t('home.services')}</h2>
 ${services}
-<p><a class="button-link" href="${model.logoutUrl}">${t('home.logout')}</a></p>`;
+<p class="actions"><a class="button-link" href="${model.passwordChangeUrl}">${t('password_change.link')}</a> <a class="button-link" href="${model.logoutUrl}">${t('home.logout')}</a></p>
+${securityEventsSection(page, model.securityEvents)}`;
   return layout(page, t('home.title'), body);
 }
 

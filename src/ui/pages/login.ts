@@ -1,4 +1,5 @@
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
+import { retryAfterText } from '../../throttling/wait-text.js';
 import { html } from '../html.js';
 import { layout, type PageContext } from '../layout.js';
 
@@ -10,6 +11,8 @@ export interface LoginPageModel {
   identifier: string;
   sharedDevice: boolean;
   errors: MessageKey[];
+  /** Set while a failed-attempt delay runs: the page says when to try again. */
+  retryAfterSeconds?: number;
 }
 
 export function loginPage(page: PageContext, model: LoginPageModel): string {
@@ -21,6 +24,7 @@ export function loginPage(page: PageContext, model: LoginPageModel): string {
     ? html`<div class="errors" id="login-errors" role="alert" tabindex="-1">
   <p class="errors-heading">${t('login.errors_heading')}</p>
   <ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}</ul>
+  ${model.retryAfterSeconds === undefined ? '' : html`<p>${retryAfterText(t, page.locale, model.retryAfterSeconds)}</p>`}
 </div>`
     : '';
 

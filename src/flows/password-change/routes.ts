@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { auditContext } from '../../audit/context.js';
+import type { MessageKey } from '../../i18n/catalogues/ru.js';
+import type { SsoSession } from '../../oidc/sessions.js';
+import { formField } from '../../server/form.js';
+import { pageContextFor } from '../../server/page-context.js';
+import { moveRawSetCookies } from '../../sessions/reply-cookies.js';
+import { findPersonById, setPasswordHash } from '../../storage/people.js';
+import type { Person } from '../../storage/types.js';
+import { passwordChangedPage, passwordChangePage } from '../../ui/pages/password-change.js';
+import { decidePasswordChange } from './change.js';
+import type { PasswordChangeDeps } from './deps.js';
+import { PASSWORD_CHANGED_PATH, PASSWORD_CHANGE_PATH } from './paths.js';
+
+const CSRF_PURPOSE = 'password-change';
+/** Redirect target for a browser without a signed-in session: the account login, which returns to the home page. */
+const LOGIN_PATH = '/login';
+
+/** Return this browser's signed-in, active person and session, or undefined. */
+async function signedInPerson(deps: PasswordChangeDeps, request: FastifyRequest, reply: FastifyReply) {
+  const session = await deps.readSession(request.raw, reply.raw);
+  const person = session === undefined ? undefined : await findPersonById(deps.db, session.accountId);
+  if (session === undefined || person === undefined || person.status !== 'active') {
+    return undefined;
+  }
+  return { session, person };
+}
+
+function showForm(deps: PasswordChangeDeps, request: FastifyRequest, reply: FastifyReply, errors: MessageKey[]) {
+  const page = pageContextFor(request, deps.config.demo);
+  const body = passwordChangePage(page, {
+    action: PASSWORD_CHANGE_PATH,
+    csrfToken: deps.csrf.issue(request, reply, CSRF_PURPOSE),
+    cancelUrl: '/',
+    errors,
+  });
+  return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+}
+
+/**
+ * Store the new hash, end every other session of the person and revoke all
+ * their grants, including the services' tokens in this browser. Then give
+ * this browser's session a new id, so it stays signed in while a copy of its
+ * old cookie stops working.
+ */
+async function applyChange(deps: PasswordChangeDeps, request: FastifyRequest, reply: FastifyReply, signedIn: { session: SsoSession; person: Person }, passwordHash: string) {
+  const { session, person } = signedIn;
+  const context = auditContext(request);
+  await setPasswordHash(deps.db, person.id, passwordHash);
+  const ended = await deps.sessions.endPersonSessions(person.id, 'password_changed', { keepSessionUid: session.uid, context });
+  await deps.rotateSessionId(request.raw, reply.raw);
+  moveRawSetCookies(reply);
+  deps.logger.info({ personId: person.id, ...ended }, 'password changed');
+  await deps.audit.record({ type: 'password.changed', personId: person.id, details: { sessionsEnded: ended.sessionsEnded }, context });
+  return reply.redirect(PASSWORD_CHANGED_PATH, 303);
+}
+
+export function registerPasswordChange(app: FastifyInstance, deps: PasswordChangeDeps): void {
+  app.get(PASSWORD_CHANGE_PATH, async (request, reply) => {
+    const signedIn = await signedInPerson(deps, request, reply);
+    if (signedIn === undefined) {
+      return reply.redirect(LOGIN_PATH, 303);
+    }
+    return showForm(deps, request, reply, []);
+  });
+
+  app.post(PASSWORD_CHANGE_PATH, async (request, reply) => {
+    deps.csrf.verify(request, CSRF_PURPOSE, formField(request.body, 'csrf'));
+    const signedIn = await signedInPerson(deps, request, reply);
+    if (signedIn === undefined) {
+      return reply.redirect(LOGIN_PATH, 303);
+    }
+    const form = {
+      current: formField(request.body, 'current_password'),
+      next: formField(request.body, 'new_password'),
+      repeat: formField(request.body, 'new_password_repeat'),
+    };
+    const decision = await decidePasswordChange(signedIn.person, form, await deps.passwordContext(signedIn.person));
+    if (decision.outcome === 'rejected') {
+      deps.logger.info({ personId: signedIn.person.id, errors: decision.errors }, 'password change rejected');
+      return showForm(deps, request, reply.code(decision.status), decision.errors);
+    }
+    return applyChange(deps, request, reply, signedIn, decision.passwordHash);
+  });
+
+  app.get(PASSWORD_CHANGED_PATH, async (request, reply) => {
+    const signedIn = await signedInPerson(deps, request, reply);
+    if (signedIn === undefined) {
+      return reply.redirect(LOGIN_PATH, 303);
+    }
+    const page = pageContextFor(request, deps.config.demo);
+    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(passwordChangedPage(page, '/'));
+  });
+}

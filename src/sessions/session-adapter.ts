@@ -1,0 +1,99 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { OidcAdapter, OidcPayload } from '../storage/oidc-adapter.js';
+import type { DatabaseSchema } from '../storage/schema.js';
+import { deleteSessionRecords, findSessionActivity, recordSessionActivity, touchSessionActivity } from '../storage/session-activity.js';
+import type { SessionEndReason, SessionEvents } from './events.js';
+import { absoluteLifetimeMs, judgeSession, type SessionLifetimes, type SessionVerdict } from './lifetimes.js';
+import { endedSession, signedInSession, type SignedInSession } from './session-payload.js';
+
+export interface SessionGuardDeps {
+  db: Kysely<DatabaseSchema>;
+  lifetimes: SessionLifetimes;
+  events: SessionEvents;
+  logger: Logger;
+  /** Epoch milliseconds; tests pass a fake clock. */
+  clock?: () => number;
+}
+
+export type SessionAdapterGuard = (adapter: OidcAdapter<OidcPayload>) => OidcAdapter<OidcPayload>;
+
+const END_REASONS: Record<Exclude<SessionVerdict, 'valid'>, SessionEndReason> = {
+  idle: 'idle_timeout',
+  expired: 'expired',
+  blocked: 'person_inactive',
+  untracked: 'untracked',
+};
+
+/**
+ * Wrap oidc-provider's storage of the Session model so that the server, not
+ * the cookie, decides whether a signed-in session is still alive. Each save
+ * records the session's activity. A lookup by session id comes from the
+ * person's browser (the session cookie), so it counts as activity and is
+ * subject to the idle timeout. A lookup by uid comes from the provider
+ * checking a service's token or an interaction, so it checks only the
+ * absolute lifetime and the person's status. A session that fails its check
+ * is destroyed, and the provider then finds no session: the authorization
+ * endpoint asks for a login, `prompt=none` gets login_required, and tokens
+ * bound to the session stop working.
+ */
+export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapterGuard {
+  const clock = deps.clock ?? Date.now;
+
+  return (inner) => {
+    const admit = async (payload: OidcPayload | undefined, fromBrowser: boolean): Promise<OidcPayload | undefined> => {
+      const session = payload === undefined ? undefined : signedInSession(payload);
+      if (payload === undefined || session === undefined) {
+        return payload;
+      }
+      const now = clock();
+      const facts = await findSessionActivity(deps.db, session.uid);
+      const verdict = judgeSession(facts?.personId === session.accountId ? facts : undefined, deps.lifetimes, now, fromBrowser);
+      if (verdict === 'valid') {
+        if (fromBrowser) {
+          await touchSessionActivity(deps.db, session.uid, now);
+        }
+        return payload;
+      }
+      await inner.destroy(session.id);
+      await deleteSessionRecords(deps.db, [session.uid]);
+      deps.logger.info({ personId: session.accountId, reason: END_REASONS[verdict] }, 'session ended by the server');
+      await deps.events.emitSessionsEnded({
+        personId: session.accountId,
+        reason: END_REASONS[verdict],
+        sessions: [endedSession(session.uid, payload)],
+        revokedGrantIds: [],
+      });
+      return undefined;
+    };
+
+    return {
+      async upsert(id, payload, expiresIn) {
+        await inner.upsert(id, payload, expiresIn);
+        const session = signedInSession({ ...payload, jti: id });
+        if (session !== undefined) {
+          await recordSessionActivity(deps.db, activityOf(session, deps.lifetimes, clock()));
+        }
+      },
+      find: async (id) => admit(await inner.find(id), true),
+      findByUid: async (uid) => admit(await inner.findByUid(uid), false),
+      findByUserCode: (userCode) => inner.findByUserCode(userCode),
+      consume: (id) => inner.consume(id),
+      destroy: (id) => inner.destroy(id),
+      revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
+    };
+  };
+}
+
+/** Build the activity row for a save: the provider saves a session only on a request of its browser, so a save is activity too. */
+function activityOf(session: SignedInSession, lifetimes: SessionLifetimes, now: number) {
+  const authenticatedAt = session.loginTs === undefined ? now : session.loginTs * 1000;
+  return {
+    sessionUid: session.uid,
+    personId: session.accountId,
+    authenticatedAt,
+    lastActiveAt: now,
+    sharedDevice: session.transient,
+    expiresAt: authenticatedAt + absoluteLifetimeMs(lifetimes, session.transient),
+  };
+}

@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import { fromFlag, toFlag } from './codec.js';
+import type { DatabaseSchema } from './schema.js';
+import type { PersonStatus } from './types.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** A signed-in session's lifetimes, in epoch milliseconds. */
+export interface SessionActivity {
+  sessionUid: string;
+  personId: string;
+  authenticatedAt: number;
+  lastActiveAt: number;
+  sharedDevice: boolean;
+  expiresAt: number;
+}
+
+/** Create or replace the activity row of a session. */
+export async function recordSessionActivity(db: Db, activity: SessionActivity): Promise<void> {
+  await db
+    .insertInto('session_activity')
+    .values({
+      session_uid: activity.sessionUid,
+      person_id: activity.personId,
+      authenticated_at: activity.authenticatedAt,
+      last_active_at: activity.lastActiveAt,
+      shared_device: toFlag(activity.sharedDevice),
+      expires_at: activity.expiresAt,
+    })
+    .onConflict((conflict) =>
+      conflict.column('session_uid').doUpdateSet((eb) => ({
+        person_id: eb.ref('excluded.person_id'),
+        authenticated_at: eb.ref('excluded.authenticated_at'),
+        last_active_at: eb.ref('excluded.last_active_at'),
+        shared_device: eb.ref('excluded.shared_device'),
+        expires_at: eb.ref('excluded.expires_at'),
+      })),
+    )
+    .execute();
+}
+
+/** A session's activity with its person's status, or undefined when the session has no row. */
+export async function findSessionActivity(
+  db: Db,
+  sessionUid: string,
+): Promise<(SessionActivity & { personStatus: PersonStatus }) | undefined> {
+  const row = await db
+    .selectFrom('session_activity')
+    .innerJoin('people', 'people.id', 'session_activity.person_id')
+    .selectAll('session_activity')
+    .select('people.status')
+    .where('session_activity.session_uid', '=', sessionUid)
+    .executeTakeFirst();
+  if (row === undefined) {
+    return undefined;
+  }
+  return {
+    sessionUid: row.session_uid,
+    personId: row.person_id,
+    authenticatedAt: row.authenticated_at,
+    lastActiveAt: row.last_active_at,
+    sharedDevice: fromFlag(row.shared_device),
+    expiresAt: row.expires_at,
+    personStatus: row.status,
+  };
+}
+
+export async function touchSessionActivity(db: Db, sessionUid: string, now: number): Promise<void> {
+  await db.updateTable('session_activity').set({ last_active_at: now }).where('session_uid', '=', sessionUid).execute();
+}
+
+/** Every session uid known for a person, from the activity rows and from the sessions' role state. */
+export async function listPersonSessionUids(db: Db, personId: string): Promise<string[]> {
+  const [activity, state] = await Promise.all([
+    db.selectFrom('session_activity').select('session_uid').where('person_id', '=', personId).execute(),
+    db.selectFrom('session_state').select('session_uid').where('person_id', '=', personId).execute(),
+  ]);
+  return [...new Set([...activity, ...state].map((row) => row.session_uid))];
+}
+
+/** Every grant id that has a role bound for a person. */
+export async function listPersonGrantIds(db: Db, personId: string): Promise<string[]> {
+  const rows = await db.selectFrom('grant_roles').select('grant_id').where('person_id', '=', personId).execute();
+  return rows.map((row) => row.grant_id);
+}
+
+/** Delete the activity and role state of the given sessions. */
+export async function deleteSessionRecords(db: Db, sessionUids: readonly string[]): Promise<void> {
+  if (sessionUids.length === 0) {
+    return;
+  }
+  await db.deleteFrom('session_activity').where('session_uid', 'in', [...sessionUids]).execute();
+  await db.deleteFrom('session_state').where('session_uid', 'in', [...sessionUids]).execute();
+}
+
+/** Delete the activity rows whose absolute lifetime ended at or before `now` and return how many. */
+export async function deleteExpiredSessionActivity(db: Db, now: number): Promise<number> {
+  const result = await db.deleteFrom('session_activity').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

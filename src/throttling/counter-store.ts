@@ -1,0 +1,33 @@
+import type { ThrottlePolicy } from './policies.js';
+
+/** Result of counting one attempt. */
+export interface CounterHit {
+  /** False when the key was still delayed; a rejected attempt is not counted. */
+  allowed: boolean;
+  /** Epoch ms before which the next attempt is rejected; 0 when none is. */
+  blockedUntil: number;
+}
+
+/**
+ * Storage of the counters: the database or Redis. Every method is one atomic
+ * operation on one key, so parallel requests on any number of nodes cannot
+ * both read a count and then both write it.
+ */
+export interface CounterStore {
+  /**
+   * Count one attempt, unless the key is delayed at `now`. Counting and the
+   * check happen in the same atomic step, before the secret is verified.
+   * `attemptId` is a random id that `undo` later names.
+   */
+  hit(key: string, policy: ThrottlePolicy, now: number, attemptId: string): Promise<CounterHit>;
+  /**
+   * Take back one counted attempt. When no other attempt was let through
+   * since `attemptId`, the delay from before it comes back too.
+   */
+  undo(key: string, attemptId: string, now: number): Promise<void>;
+  /** Epoch ms before which the key's next attempt is rejected; 0 when it is not delayed. Reads only. */
+  blockedUntil(key: string, now: number): Promise<number>;
+  /** Forget the key's failures. */
+  reset(key: string): Promise<void>;
+  close(): Promise<void>;
+}

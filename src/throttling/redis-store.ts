@@ -1,0 +1,134 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CounterStore } from './counter-store.js';
+import { doublingsToCap } from './policies.js';
+
+const KEY_PREFIX = 'propusk:throttle:';
+const CONNECT_TIMEOUT_MS = 5000;
+
+/*
+ * The same rules as the SQL upsert in src/storage/throttle-counters.ts, as
+ * Lua scripts: Redis runs a script as one atomic step, so no other client's
+ * command falls between the read and the write. An expired counter is a
+ * missing key (PEXPIRE), which starts again from one failure.
+ */
+const HIT_SCRIPT = `
+local now = tonumber(ARGV[1])
+local free = tonumber(ARGV[2])
+local first_delay = tonumber(ARGV[3])
+local max_delay = tonumber(ARGV[4])
+local doublings_to_cap = tonumber(ARGV[5])
+local state = redis.call('HMGET', KEYS[1], 'failures', 'blocked_until')
+local blocked_until = tonumber(state[2]) or 0
+if blocked_until > now then
+  return {0, blocked_until}
+end
+local failures = (tonumber(state[1]) or 0) + 1
+local next_blocked = 0
+if failures > free then
+  local doublings = failures - free - 1
+  if doublings >= doublings_to_cap then
+    next_blocked = now + max_delay
+  else
+    next_blocked = now + first_delay * 2 ^ doublings
+  end
+end
+redis.call('HSET', KEYS[1], 'failures', failures, 'blocked_until', string.format('%.0f', next_blocked),
+  'previous_blocked_until', string.format('%.0f', blocked_until), 'last_attempt', ARGV[8])
+if state[1] == false or ARGV[7] == '1' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+end
+return {1, next_blocked}
+`;
+
+const UNDO_SCRIPT = `
+local state = redis.call('HMGET', KEYS[1], 'failures', 'last_attempt', 'previous_blocked_until')
+if state[1] == false then
+  return 0
+end
+local failures = tonumber(state[1])
+if failures > 0 then
+  redis.call('HSET', KEYS[1], 'failures', failures - 1)
+end
+if state[2] == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'blocked_until', state[3])
+end
+return 1
+`;
+
+interface ThrottleCommands {
+  throttleHit(key: string, ...args: Array<string | number>): Promise<[number, number]>;
+  throttleUndo(key: string, attemptId: string): Promise<number>;
+}
+
+/** Hide the password of a connection URL before it goes into a message. */
+function describeRedisUrl(url: string): string {
+  const parsed = URL.parse(url);
+  if (parsed === null) {
+    return '(unparsable REDIS_URL)';
+  }
+  if (parsed.password !== '') {
+    parsed.password = '***';
+  }
+  return parsed.toString();
+}
+
+/**
+ * Open counters in Redis (REDIS_URL), shared by every node. Connects before it
+ * returns, so a wrong URL stops the start with a message. When Redis becomes
+ * unreachable later, login attempts fail with a server error instead of going
+ * unthrottled.
+ */
+export async function createRedisCounterStore(url: string, logger: Logger): Promise<CounterStore> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 2 });
+  let reported = false;
+  redis.on('error', (error: unknown) => {
+    if (!reported) {
+      reported = true;
+      logger.error({ err: error, redis: describeRedisUrl(url) }, 'Redis connection failed; throttled requests fail until it is back');
+    }
+  });
+  redis.on('ready', () => {
+    if (reported) {
+      reported = false;
+      logger.info({ redis: describeRedisUrl(url) }, 'Redis connection restored');
+    }
+  });
+  try {
+    await redis.connect();
+  } catch (cause) {
+    redis.disconnect();
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new Error(`Cannot connect to Redis at ${describeRedisUrl(url)} (REDIS_URL): ${reason}`, { cause });
+  }
+
+  redis.defineCommand('throttleHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+  redis.defineCommand('throttleUndo', { numberOfKeys: 1, lua: UNDO_SCRIPT });
+  const commands = redis as unknown as ThrottleCommands;
+
+  return {
+    async hit(key, policy, now, attemptId) {
+      const args = [now, policy.freeFailures, policy.firstDelayMs, policy.maxDelayMs, doublingsToCap(policy), policy.windowMs, policy.slidingWindow ? 1 : 0, attemptId];
+      const [allowed, blockedUntil] = await commands.throttleHit(KEY_PREFIX + key, ...args);
+      return { allowed: allowed === 1, blockedUntil: Number(blockedUntil) };
+    },
+    async undo(key, attemptId) {
+      await commands.throttleUndo(KEY_PREFIX + key, attemptId);
+    },
+    async blockedUntil(key) {
+      // An expired counter is a missing key, so no expiry check is needed here.
+      return Number((await redis.hget(KEY_PREFIX + key, 'blocked_until')) ?? 0);
+    },
+    async reset(key) {
+      await redis.del(KEY_PREFIX + key);
+    },
+    async close() {
+      try {
+        await redis.quit();
+      } catch {
+        // QUIT fails when the connection is already gone; there is nothing left to close gracefully.
+        redis.disconnect();
+      }
+    },
+  };
+}
