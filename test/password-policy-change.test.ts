@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SessionsEndedEvent } from '../src/sessions/events.js';
 import { formField, TestBrowser, type Hop } from './helpers/browser.js';
-import { authorizationRequest, callbackUrl, client, DEMO_PASSWORD, passwordLogin, relyingParty, submitLogin, type RelyingParty } from './helpers/oidc-flow.js';
+import { authorizationRequest, callbackUrl, client, demoPerson, DEMO_PASSWORD, passwordLogin, relyingParty, submitLogin, type RelyingParty } from './helpers/oidc-flow.js';
 import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
 import { browserWithSessionCookie, isSignedIn, personIdOf, sessionCookie } from './helpers/session-cookies.js';
 
@@ -17,12 +17,14 @@ describe('password change', () => {
   let propusk: RunningPropusk;
   let dnevnik: RelyingParty;
   let biblioteka: RelyingParty;
+  let zhurnal: RelyingParty;
   const events: SessionsEndedEvent[] = [];
 
   before(async () => {
     propusk = await startPropusk();
     dnevnik = await relyingParty(propusk.issuer, 'dnevnik');
     biblioteka = await relyingParty(propusk.issuer, 'biblioteka');
+    zhurnal = await relyingParty(propusk.issuer, 'zhurnal');
     propusk.runtime.sessionEvents.onSessionsEnded((event) => {
       events.push(event);
     });
@@ -77,6 +79,25 @@ describe('password change', () => {
     assert.match(refused.body, /Текущий пароль введён неверно/);
     assert.doesNotMatch(refused.body, /распространён/, 'the policy is not consulted for someone who does not know the password');
     assert.doesNotMatch(refused.body, /not-the-password|password123/, 'typed passwords are never sent back');
+  });
+
+  test('guessing the current password is throttled', async () => {
+    const staff = demoPerson((p) => p.email === 'kuznetsova@example.ru');
+    const { browser } = await passwordLogin(propusk.issuer, zhurnal, staff.phone as string);
+    const statuses: number[] = [];
+    let last: Hop | undefined;
+    for (let attempt = 0; attempt < 8; attempt += 1) {
+      last = await submit(browser, { current: `wrong-${attempt}`, next: 'a long enough new passphrase' });
+      statuses.push(last.status);
+    }
+    assert.ok(statuses.slice(0, 5).every((status) => status === 401), `statuses ${statuses.join(',')}`);
+    assert.equal(last?.status, 429);
+    assert.match(last?.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.match(last?.body ?? '', /Слишком много неверных попыток/);
+
+    // While delayed, even the right current password is not checked.
+    const right = await submit(browser, { current: DEMO_PASSWORD, next: 'a long enough new passphrase' });
+    assert.equal(right.status, 429);
   });
 
   test('the repetition must match', async () => {

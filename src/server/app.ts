@@ -149,6 +149,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     audit: parts.audit,
     sessions: createSessionTerminator({ store, audit: parts.audit, events: parts.sessionEvents, logger }),
     passwordContext: (person) => personPasswordContext(store.db, parts.identifiers, person),
+    throttle,
     logger,
   });
   app.get('/healthz', async () => ({ status: 'ok' }));

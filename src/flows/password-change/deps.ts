@@ -7,6 +7,7 @@ import type { SessionIdRotator, SessionReader } from '../../oidc/sessions.js';
 import type { CsrfGuard } from '../../server/csrf.js';
 import type { SessionTerminator } from '../../sessions/end-sessions.js';
 import type { DatabaseSchema } from '../../storage/schema.js';
+import type { Throttle } from '../../throttling/throttle.js';
 import type { Person } from '../../storage/types.js';
 
 /** Dependencies of the password change routes; nothing else is reachable from them. */
@@ -20,5 +21,7 @@ export interface PasswordChangeDeps {
   sessions: SessionTerminator;
   /** The person's names and identifiers for the password policy. */
   passwordContext(person: Person): Promise<PasswordContext>;
+  /** Delays for failed current-password checks, shared with the login form. */
+  throttle: Throttle;
   logger: Logger;
 }

@@ -8,6 +8,7 @@ import { moveRawSetCookies } from '../../sessions/reply-cookies.js';
 import { findPersonById, setPasswordHash } from '../../storage/people.js';
 import type { Person } from '../../storage/types.js';
 import { passwordChangedPage, passwordChangePage } from '../../ui/pages/password-change.js';
+import { canonicalIp } from '../../throttling/network.js';
 import { decidePasswordChange } from './change.js';
 import type { PasswordChangeDeps } from './deps.js';
 import { PASSWORD_CHANGED_PATH, PASSWORD_CHANGE_PATH } from './paths.js';
@@ -75,7 +76,26 @@ export function registerPasswordChange(app: FastifyInstance, deps: PasswordChang
       next: formField(request.body, 'new_password'),
       repeat: formField(request.body, 'new_password_repeat'),
     };
+    // The current-password check counts against the same delays as the login
+    // form, keyed by the person, so a taken-over session cannot guess at argon2 speed.
+    const reservation = await deps.throttle.reserve([
+      { scope: 'login.account', id: `person:${signedIn.person.id}` },
+      { scope: 'login.ip', id: canonicalIp(request.clientIp) },
+    ]);
+    if (!reservation.allowed) {
+      deps.logger.info({ personId: signedIn.person.id, retryAfterSeconds: reservation.retryAfterSeconds }, 'password change throttled');
+      reply.header('retry-after', String(reservation.retryAfterSeconds));
+      return showForm(deps, request, reply.code(429), ['password_change.error.throttled']);
+    }
+
     const decision = await decidePasswordChange(signedIn.person, form, await deps.passwordContext(signedIn.person));
+    if (decision.outcome === 'rejected' && decision.status === 401) {
+      await reservation.record('failure');
+    } else if (decision.outcome === 'rejected') {
+      await reservation.release();
+    } else {
+      await reservation.record('success');
+    }
     if (decision.outcome === 'rejected') {
       deps.logger.info({ personId: signedIn.person.id, errors: decision.errors }, 'password change rejected');
       return showForm(deps, request, reply.code(decision.status), decision.errors);

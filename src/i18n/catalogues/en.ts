@@ -113,6 +113,7 @@ export const en: Record<MessageKey, string> = {
   'password_change.cancel': 'Cancel',
   'password_change.errors_heading': 'The password was not changed',
   'password_change.error.current_missing': 'Enter your current password.',
+  'password_change.error.throttled': 'Too many wrong attempts at the current password. Wait a few minutes and try again.',
   'password_change.error.current_wrong': 'The current password is wrong. Check the keyboard layout and Caps Lock.',
   'password_change.error.new_missing': 'Enter a new password.',
   'password_change.error.repeat_mismatch': 'The new password and its repetition differ. Type the new password twice the same way.',

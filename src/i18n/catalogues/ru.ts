@@ -111,6 +111,7 @@ export const ru = {
   'password_change.cancel': 'Отмена',
   'password_change.errors_heading': 'Пароль не изменён',
   'password_change.error.current_missing': 'Введите текущий пароль.',
+  'password_change.error.throttled': 'Слишком много неверных попыток ввести текущий пароль. Подождите несколько минут и попробуйте снова.',
   'password_change.error.current_wrong': 'Текущий пароль введён неверно. Проверьте раскладку клавиатуры и Caps Lock.',
   'password_change.error.new_missing': 'Введите новый пароль.',
   'password_change.error.repeat_mismatch': 'Новый пароль и его повтор не совпадают. Введите новый пароль дважды одинаково.',
