@@ -159,6 +159,31 @@ describe('OpenID Provider over HTTP with openid-client', () => {
     assert.equal(own.active, true);
   });
 
+  test('prompt=login with a role step asks for the password once', async () => {
+    const browser = new TestBrowser(propusk.issuer);
+    await passwordLogin(propusk.issuer, dnevnik, '+79160000001', { browser });
+    const auth = await authorizationRequest(biblioteka, { prompt: 'login select_account' });
+    const page = await browser.follow(auth.url.toString());
+    assert.match(page.body, /name="password"/);
+    const chooser = await submitLogin(browser, page, '+79160000001', DEMO_PASSWORD);
+    assert.match(chooser.body, /Выберите роль/);
+    const hop = await chooseRole(browser, chooser, 'Учитель');
+    assert.ok(callbackUrl(hop, biblioteka).searchParams.get('code'));
+  });
+
+  test('offline_access is not granted, so logout ends refresh tokens', async () => {
+    const browser = new TestBrowser(propusk.issuer);
+    const auth = await authorizationRequest(dnevnik, { scope: 'openid roles offline_access', prompt: 'consent' });
+    const page = await browser.follow(auth.url.toString());
+    const tokens = await redeem(dnevnik, callbackUrl(await submitLogin(browser, page, '+79160000001', DEMO_PASSWORD), dnevnik), auth);
+    assert.doesNotMatch(tokens.scope ?? '', /offline_access/);
+    const endSession = client.buildEndSessionUrl(dnevnik.config, { id_token_hint: tokens.id_token as string, post_logout_redirect_uri: dnevnik.postLogoutRedirectUri });
+    const confirm = await browser.follow(endSession.toString());
+    const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1] as string;
+    await browser.follow(action, { form: { xsrf: formField(confirm.body, 'xsrf'), logout: 'yes' } });
+    await assert.rejects(client.refreshTokenGrant(dnevnik.config, tokens.refresh_token as string), oauthError('invalid_grant'));
+  });
+
   test('refresh tokens rotate, and reuse revokes the grant', async () => {
     const { tokens } = await passwordLogin(propusk.issuer, dnevnik, '+79160000001');
     const original = tokens.refresh_token as string;

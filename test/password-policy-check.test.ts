@@ -33,8 +33,8 @@ describe('password length', () => {
   });
 
   test('length is counted after NFKC', () => {
-    // The ligature «ﬀ» is one code point that NFKC turns into «ff».
-    assert.deepEqual(reasonsOf('ﬀﬀﬀﬀ'), [], 'four ligatures are eight characters after NFKC');
+    // The ligatures «ﬀ», «ﬁ», «ﬂ» are one code point each; NFKC turns each into two letters.
+    assert.deepEqual(reasonsOf('ﬀﬁﬂﬀ'), [], 'four ligatures are eight characters after NFKC');
   });
 
   test('256 code points pass and 257 do not', () => {
@@ -136,5 +136,32 @@ describe('no truncation', () => {
     assert.equal((await verifyPassword(stored, `${prefix}-first-ending`)).ok, true);
     assert.equal((await verifyPassword(stored, `${prefix}-other-ending`)).ok, false);
     assert.equal((await verifyPassword(stored, prefix)).ok, false);
+  });
+});
+
+describe('repetition and birth date', () => {
+  test('one or two repeated characters are rejected', () => {
+    for (const password of ['aaaaaaaa', '        ', 'abababab', '11111111']) {
+      const check = checkPassword(password, {});
+      assert.equal(check.ok, false, password);
+      assert.ok(!check.ok && check.reasons.includes('password.policy.repetitive'), password);
+    }
+  });
+
+  test('three distinct characters are not a repetition', () => {
+    const check = checkPassword('абвабвабв абв', {});
+    assert.ok(check.ok || !check.reasons.includes('password.policy.repetitive'));
+  });
+
+  test('the birth date in usual orders is rejected', () => {
+    for (const password of ['1985-03-14', '14.03.1985', '14031985x', 'Маша140385']) {
+      const check = checkPassword(password, { birthdate: '1985-03-14' });
+      assert.ok(!check.ok && check.reasons.includes('password.policy.birthdate'), password);
+    }
+  });
+
+  test('another date is not the birth date', () => {
+    const check = checkPassword('морской ветер 1999', { birthdate: '1985-03-14' });
+    assert.ok(check.ok || !check.reasons.includes('password.policy.birthdate'));
   });
 });

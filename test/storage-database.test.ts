@@ -94,3 +94,18 @@ describe('openDatabase on PostgreSQL', () => {
     });
   });
 });
+
+describe('SQLite file permissions', () => {
+  it('the database file is readable by its owner only', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'propusk-mode-'));
+    try {
+      const store = await openDatabase({ dataDir: dir });
+      await sql`select 1`.execute(store.db);
+      await store.close();
+      const { statSync } = await import('node:fs');
+      assert.equal(statSync(path.join(dir, 'propusk.sqlite')).mode & 0o777, 0o600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

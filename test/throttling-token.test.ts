@@ -15,10 +15,15 @@ function basic(clientId: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 }
 
-async function tokenRequest(issuer: string, authorization: string, body: Record<string, string>, accept = 'application/json') {
+async function tokenRequest(issuer: string, authorization: string, body: Record<string, string>, accept = 'application/json', forwardedFor?: string) {
   const response = await fetch(`${issuer}/oidc/token`, {
     method: 'POST',
-    headers: { authorization, accept, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization,
+      accept,
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }),
+    },
     body: new URLSearchParams(body).toString(),
   });
   const text = await response.text();
@@ -45,8 +50,23 @@ function runTokenSuite(name: string, database: () => Promise<{ url?: string; dro
           PROPUSK_THROTTLE_CLIENT_FREE_FAILURES: String(CLIENT_FREE),
           PROPUSK_THROTTLE_CLIENT_GRANT_FREE_FAILURES: String(GRANT_FREE),
           PROPUSK_THROTTLE_FIRST_DELAY: '60',
+          // The test client stands in for a proxy, so X-Forwarded-For can place
+          // requests in other networks (documentation addresses, never contacted).
+          PROPUSK_TRUSTED_PROXIES: '127.0.0.1',
         },
       });
+    });
+
+    test('a stranger’s wrong secrets do not delay the service itself', async () => {
+      const stranger = '198.51.100.7';
+      const service = '203.0.113.9';
+      for (let i = 1; i <= CLIENT_FREE + 2; i += 1) {
+        await tokenRequest(propusk.issuer, basic('spravka', `guess-${i}`), junkRefresh, 'application/json', stranger);
+      }
+      const strangerAgain = await tokenRequest(propusk.issuer, basic('spravka', 'guess-x'), junkRefresh, 'application/json', stranger);
+      assert.equal(strangerAgain.status, 429, 'the stranger is delayed');
+      const real = await tokenRequest(propusk.issuer, basic('spravka', serviceSecret('spravka').secret), junkRefresh, 'application/json', service);
+      assert.equal(real.status, 400, `the service from its own network is not delayed: ${real.text}`);
     });
     after(async () => {
       await propusk?.stop();

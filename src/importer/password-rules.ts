@@ -38,6 +38,7 @@ export function checkInitialPassword(person: ParsedRecord<PersonRecord>, problem
     phones: identifierValue('phone'),
     emails: identifierValue('email'),
     snils: identifierValue('snils'),
+    birthdate: typeof fields.birthdate === 'string' ? fields.birthdate : null,
   });
   if (check.ok) {
     return;

@@ -38,8 +38,11 @@ function promptKind(name: string): PendingInteraction['prompt'] {
 }
 
 export function createInteractionGateway(provider: Provider): InteractionGateway {
-  const finish = (req: IncomingMessage, res: ServerResponse, result: InteractionResults) =>
-    provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
+  // A login starts a fresh result. Later steps keep the login of the same
+  // request: with prompt=login the provider would otherwise ask again after
+  // the role step, forever.
+  const finish = (req: IncomingMessage, res: ServerResponse, result: InteractionResults, merge = true) =>
+    provider.interactionResult(req, res, result, { mergeWithLastSubmission: merge });
 
   return {
     async load(req, res) {
@@ -65,7 +68,7 @@ export function createInteractionGateway(provider: Provider): InteractionGateway
     finishLogin(req, res, login) {
       return finish(req, res, {
         login: { accountId: login.accountId, remember: login.remember, amr: ['pwd'], ts: Math.floor(Date.now() / 1000) },
-      });
+      }, false);
     },
     finishRole(req, res, grant) {
       const result: InteractionResults = { [ROLE_PROMPT]: {} };

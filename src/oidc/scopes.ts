@@ -11,7 +11,12 @@ export const CLAIMS_BY_SCOPE = {
   roles: ['role', 'roles'],
 } as const;
 
-export const SCOPES = ['openid', 'offline_access', ...Object.keys(CLAIMS_BY_SCOPE).filter((s) => s !== 'openid')];
+/**
+ * `offline_access` is not offered: every refresh token ends with the single
+ * sign-on session (logout, idle and absolute lifetimes), so logging out of
+ * Propusk always ends the services' access too.
+ */
+export const SCOPES = ['openid', ...Object.keys(CLAIMS_BY_SCOPE).filter((s) => s !== 'openid')];
 
 /** Route prefix of the protocol endpoints; discovery stays at the issuer root. */
 export const OIDC_PREFIX = '/oidc';

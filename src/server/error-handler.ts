@@ -24,7 +24,7 @@ export function registerErrorHandling(app: FastifyInstance, demo: boolean): void
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else {
-      request.log.info({ code: error instanceof PropuskError ? error.code : error.code, status }, 'request rejected');
+      request.log.info({ code: error.code, status }, 'request rejected');
     }
 
     const messageKey =

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
@@ -56,6 +56,11 @@ function openSqlite(file: string): Store {
     mkdirSync(path.dirname(file), { recursive: true });
   }
   const database = new BetterSqlite3(file);
+  if (file !== ':memory:') {
+    // The file holds password hashes and the audit log: owner only. SQLite
+    // gives its -wal and -shm files the same mode.
+    chmodSync(file, 0o600);
+  }
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);

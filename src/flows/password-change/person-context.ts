@@ -16,5 +16,6 @@ export async function personPasswordContext(db: Kysely<DatabaseSchema>, cipher: 
     phones: valuesOf('phone'),
     emails: valuesOf('email'),
     snils: valuesOf('snils'),
+    birthdate: person.birthdate,
   };
 }

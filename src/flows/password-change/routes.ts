@@ -76,8 +76,9 @@ export function registerPasswordChange(app: FastifyInstance, deps: PasswordChang
       next: formField(request.body, 'new_password'),
       repeat: formField(request.body, 'new_password_repeat'),
     };
-    // The current-password check counts against the same delays as the login
-    // form, keyed by the person, so a taken-over session cannot guess at argon2 speed.
+    // The current-password check gets the login form's delays, on a counter of
+    // its own for the person and the shared one for the address, so a
+    // taken-over session cannot guess at argon2 speed.
     const reservation = await deps.throttle.reserve([
       { scope: 'login.account', id: `person:${signedIn.person.id}` },
       { scope: 'login.ip', id: canonicalIp(request.clientIp) },

@@ -89,6 +89,8 @@ export const en: Record<MessageKey, string> = {
 
   'password.policy.too_short':
     'The password is too short: it needs at least 8 characters. Length beats complexity: try a phrase of three or four unrelated words.',
+  'password.policy.repetitive': 'A password of one or two repeated characters is easy to guess. Choose a phrase of three or four unrelated words.',
+  'password.policy.birthdate': 'The password must not be your birth date: it is easy to find out. Choose a phrase only you know.',
   'password.policy.too_long': 'The password is too long: at most 256 characters.',
   'password.policy.common':
     'This password is too common: attackers try such passwords first. Choose another one, for example a phrase of three or four unrelated words.',

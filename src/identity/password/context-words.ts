@@ -11,6 +11,8 @@ export interface PasswordContext {
   emails?: readonly string[];
   /** СНИЛС as 11 digits. */
   snils?: readonly string[];
+  /** Birth date `YYYY-MM-DD`. */
+  birthdate?: string | null;
 }
 
 /**

@@ -40,7 +40,26 @@ export function checkPassword(plain: string, context: PasswordContext): Password
     reasons.push('password.policy.common');
   }
   reasons.push(...contextReasons(candidates, digitsOnly(folded), context));
+  if (new Set(folded).size <= MAX_DISTINCT_IN_REPETITIVE) {
+    reasons.push('password.policy.repetitive');
+  }
+  if (isBirthdate(folded.replace(/\D/g, ''), context.birthdate)) {
+    reasons.push('password.policy.birthdate');
+  }
   return reasons.length === 0 ? { ok: true } : { ok: false, reasons };
+}
+
+/** «aaaaaaaa», «abababab», eight spaces: at most this many distinct characters is a repetition. */
+const MAX_DISTINCT_IN_REPETITIVE = 2;
+
+/** The password's digits spell the birth date in a usual order (YYYYMMDD, DDMMYYYY, DDMMYY). */
+function isBirthdate(digits: string, birthdate: string | null | undefined): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthdate ?? '');
+  if (match === null || digits.length < 6) {
+    return false;
+  }
+  const [, year = '', month = '', day = ''] = match;
+  return [`${year}${month}${day}`, `${day}${month}${year}`, `${day}${month}${year.slice(2)}`].includes(digits);
 }
 
 /** The whole password and its base without trailing digits and punctuation, each with and without separators. */
