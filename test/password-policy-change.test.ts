@@ -98,6 +98,14 @@ describe('password change', () => {
     // While delayed, even the right current password is not checked.
     const right = await submit(browser, { current: DEMO_PASSWORD, next: 'a long enough new passphrase' });
     assert.equal(right.status, 429);
+
+    const audited = await propusk.runtime.store.db
+      .selectFrom('audit_events')
+      .select(['type', 'details'])
+      .where('details', 'like', '%password_change%')
+      .execute();
+    assert.ok(audited.some((row) => row.type === 'login.failed'), 'wrong current passwords are audited');
+    assert.ok(audited.some((row) => row.type === 'login.throttled'), 'the delay is audited');
   });
 
   test('the repetition must match', async () => {

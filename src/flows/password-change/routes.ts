@@ -85,6 +85,12 @@ export function registerPasswordChange(app: FastifyInstance, deps: PasswordChang
     ]);
     if (!reservation.allowed) {
       deps.logger.info({ personId: signedIn.person.id, retryAfterSeconds: reservation.retryAfterSeconds }, 'password change throttled');
+      await deps.audit.record({
+        type: 'login.throttled',
+        personId: signedIn.person.id,
+        details: { surface: 'password_change', retryAfterSeconds: reservation.retryAfterSeconds },
+        context: auditContext(request),
+      });
       reply.header('retry-after', String(reservation.retryAfterSeconds));
       return showForm(deps, request, reply.code(429), ['password_change.error.throttled']);
     }
@@ -92,6 +98,12 @@ export function registerPasswordChange(app: FastifyInstance, deps: PasswordChang
     const decision = await decidePasswordChange(signedIn.person, form, await deps.passwordContext(signedIn.person));
     if (decision.outcome === 'rejected' && decision.status === 401) {
       await reservation.record('failure');
+      await deps.audit.record({
+        type: 'login.failed',
+        personId: signedIn.person.id,
+        details: { surface: 'password_change', reason: 'current_password_wrong' },
+        context: auditContext(request),
+      });
     } else if (decision.outcome === 'rejected') {
       await reservation.release();
     } else {
