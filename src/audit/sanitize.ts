@@ -1,17 +1,10 @@
 import { isIP } from 'node:net';
 import { canonicalDetails } from './canonical.js';
+import type { AuditEventsTable } from '../storage/schema.js';
 import type { AuditEvent, AuditEventType } from './events.js';
 
 /** The columns of a record that come from the event; the appender adds seq, time and hashes. */
-export interface AuditEntry {
-  type: AuditEventType;
-  person_id: string | null;
-  client_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  details: string;
-}
+export type AuditEntry = Omit<AuditEventsTable, 'seq' | 'occurred_at' | 'prev_hash' | 'hash' | 'type'> & { type: AuditEventType };
 
 /** Maximum user-agent length kept. Common browsers send 100–200 characters (an estimate), so a longer value is padding. */
 export const MAX_USER_AGENT_LENGTH = 256;

@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (error instanceof PropuskError) {
-    // Operator-facing errors say what is wrong and what to do; a stack adds nothing.
+    // Operator-facing errors state what is wrong and what to do, so a stack adds nothing.
     console.error(error.message);
   } else if (code === 'EADDRINUSE' || code === 'EACCES') {
     const address = (error as { address?: string; port?: number }).address;

@@ -3,9 +3,9 @@ import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 type Grant = InstanceType<Provider['Grant']>;
 
 /**
- * Add whatever the request asks for that the grant lacks. Every registered
- * service is one of the school's own, pre-approved, so nobody is asked to
- * consent; what the grant holds is still limited to what was requested.
+ * Add the requested scopes and claims that the grant lacks. Every registered
+ * service is one of the school's own and pre-approved, so nobody is asked to
+ * consent. The grant still contains only what was requested.
  */
 function coverRequest(ctx: KoaContextWithOIDC, grant: Grant): boolean {
   const missingScopes = [...ctx.oidc.requestParamOIDCScopes].filter((scope) => !grant.getOIDCScope().split(' ').includes(scope));
@@ -48,8 +48,8 @@ export async function loadOrCreateGrant(ctx: KoaContextWithOIDC): Promise<Grant 
 
 /**
  * Replace a grant with a fresh one holding the same scopes and claims, and
- * delete the old one: tokens of the old grant stop working, so a service
- * never holds tokens of two roles at once.
+ * delete the old one. Tokens of the old grant stop working, so a service
+ * never has valid tokens of two roles at once.
  */
 export async function replaceGrant(provider: Provider, grantId: string): Promise<string> {
   const old = await provider.Grant.find(grantId);

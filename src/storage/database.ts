@@ -57,7 +57,7 @@ function openSqlite(file: string): Store {
   }
   const database = new BetterSqlite3(file);
   if (file !== ':memory:') {
-    // The file holds password hashes and the audit log: owner only. SQLite
+    // The file contains password hashes and the audit log, so only its owner may read it. SQLite
     // gives its -wal and -shm files the same mode.
     chmodSync(file, 0o600);
   }

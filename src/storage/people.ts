@@ -97,7 +97,7 @@ export async function setPersonStatus(db: Db, personId: string, status: Person['
 // Parent–child reads live with the links and are re-exported because callers look for them here.
 export { listChildren, listParents } from './parent-links.js';
 
-/** What a password check needs about the holder of one identifier, in one query. */
+/** Data a password check needs about the holder of one identifier, read in one query. */
 export interface LoginAccount {
   id: string;
   passwordHash: string | null;

@@ -1,7 +1,7 @@
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
 import { foldForComparison, removeSeparators, stripTrailingDigitsAndPunctuation, transliterations, typedOnLatinLayout } from './password-forms.js';
 
-/** What is known about the person whose password is checked. Every field may be absent. */
+/** Facts about the person whose password is checked. Every field may be absent. */
 export interface PasswordContext {
   familyName?: string | null;
   givenName?: string | null;

@@ -52,7 +52,7 @@ export function checkPassword(plain: string, context: PasswordContext): Password
 /** «aaaaaaaa», «abababab», eight spaces: at most this many distinct characters is a repetition. */
 const MAX_DISTINCT_IN_REPETITIVE = 2;
 
-/** The password's digits spell the birth date in a usual order (YYYYMMDD, DDMMYYYY, DDMMYY). */
+/** Tell whether the password's digits spell the birth date in a usual order (YYYYMMDD, DDMMYYYY, DDMMYY). */
 function isBirthdate(digits: string, birthdate: string | null | undefined): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthdate ?? '');
   if (match === null || digits.length < 6) {
