@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CounterStore } from './counter-store.js';
+import { closeRedisClient, openRedisClient } from '../redis/client.js';
 import { doublingsToCap } from './policies.js';
 
 const KEY_PREFIX = 'propusk:throttle:';
-const CONNECT_TIMEOUT_MS = 5000;
 
 /*
  * The same rules as the SQL upsert in src/storage/throttle-counters.ts, as
@@ -61,47 +60,13 @@ interface ThrottleCommands {
   throttleUndo(key: string, attemptId: string): Promise<number>;
 }
 
-/** Hide the password of a connection URL before it goes into a message. */
-function describeRedisUrl(url: string): string {
-  const parsed = URL.parse(url);
-  if (parsed === null) {
-    return '(unparsable REDIS_URL)';
-  }
-  if (parsed.password !== '') {
-    parsed.password = '***';
-  }
-  return parsed.toString();
-}
-
 /**
- * Open counters in Redis (REDIS_URL), shared by every node. Connects before it
- * returns, so a wrong URL stops the start with a message. When Redis becomes
+ * Open counters in Redis (REDIS_URL), shared by every node. When Redis becomes
  * unreachable later, login attempts fail with a server error instead of going
  * unthrottled.
  */
 export async function createRedisCounterStore(url: string, logger: Logger): Promise<CounterStore> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 2 });
-  let reported = false;
-  redis.on('error', (error: unknown) => {
-    if (!reported) {
-      reported = true;
-      logger.error({ err: error, redis: describeRedisUrl(url) }, 'Redis connection failed; throttled requests fail until it is back');
-    }
-  });
-  redis.on('ready', () => {
-    if (reported) {
-      reported = false;
-      logger.info({ redis: describeRedisUrl(url) }, 'Redis connection restored');
-    }
-  });
-  try {
-    await redis.connect();
-  } catch (cause) {
-    redis.disconnect();
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new Error(`Cannot connect to Redis at ${describeRedisUrl(url)} (REDIS_URL): ${reason}`, { cause });
-  }
-
+  const redis = await openRedisClient(url, logger, 'throttle');
   redis.defineCommand('throttleHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   redis.defineCommand('throttleUndo', { numberOfKeys: 1, lua: UNDO_SCRIPT });
   const commands = redis as unknown as ThrottleCommands;
@@ -123,12 +88,7 @@ export async function createRedisCounterStore(url: string, logger: Logger): Prom
       await redis.del(KEY_PREFIX + key);
     },
     async close() {
-      try {
-        await redis.quit();
-      } catch {
-        // QUIT fails when the connection is already gone; there is nothing left to close gracefully.
-        redis.disconnect();
-      }
+      await closeRedisClient(redis);
     },
   };
 }
