@@ -236,6 +236,7 @@ describe('no state change on GET', () => {
       '/password': [[passwordBrowser, `/password${hostile(password, passwordFields)}`]],
       '/password/changed': [[passwordBrowser, `/password/changed${hostile(password, passwordFields)}`]],
       '/healthz': [[home, '/healthz']],
+      '/readyz': [[home, '/readyz']],
       '/assets/propusk.css': [[home, '/assets/propusk.css']],
       '/assets/propusk.js': [[home, '/assets/propusk.js']],
     };

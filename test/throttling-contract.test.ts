@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { purgeExpired } from '../src/storage/housekeeping.js';
 import { migrateToLatest } from '../src/storage/migrations/migrate.js';
 import type { CounterStore } from '../src/throttling/counter-store.js';
-import { createDatabaseCounterStore } from '../src/throttling/database-store.js';
+import { createDatabaseCounterStore, type DatabaseCounterStoreOptions } from '../src/throttling/database-store.js';
 import { delayAfterFailures, THROTTLE_SCOPES, type ThrottlePolicy, type ThrottleScope } from '../src/throttling/policies.js';
 import { createRedisCounterStore } from '../src/throttling/redis-store.js';
 import { createThrottle, type Reservation, type Throttle, type ThrottleKey } from '../src/throttling/throttle.js';
@@ -196,22 +196,23 @@ function runContract(name: string, openBackend: () => Promise<Backend>, gate: { 
   });
 }
 
-async function databaseBackend(open: () => Promise<TestStore>): Promise<Backend> {
+async function databaseBackend(open: () => Promise<TestStore>, options: DatabaseCounterStoreOptions = {}): Promise<Backend> {
   const test = await open();
   await migrateToLatest(test.store);
   return {
-    store: createDatabaseCounterStore(test.store.db),
+    store: createDatabaseCounterStore(test.store.db, options),
     dump: async () => JSON.stringify((await sql`select * from throttle_counters`.execute(test.store.db)).rows),
     cleanup: () => test.cleanup(),
   };
 }
 
 runContract('SQLite', () => databaseBackend(openSqliteTestStore));
+runContract('SQLite, one transaction per request', () => databaseBackend(openSqliteTestStore, { batchInTransaction: true }));
 runContract('PostgreSQL', () => databaseBackend(openPostgresTestStore), await serviceGate(postgresAvailable));
 runContract(
   'Redis',
   async () => {
-    const store = await createRedisCounterStore(redisUrl(), pino({ level: 'silent' }));
+    const store = await createRedisCounterStore(redisUrl(), pino({ level: 'silent' }), 'propusk:');
     const { Redis } = await import('ioredis');
     const reader = new Redis(redisUrl());
     return {
@@ -242,4 +243,49 @@ test('housekeeping deletes expired counters', async () => {
   } finally {
     await database.cleanup();
   }
+});
+
+describe('SQLite counter batch', () => {
+  const policy = policies()['login.account'];
+
+  test('batch keeps its writes on success', async () => {
+    const backend = await databaseBackend(openSqliteTestStore, { batchInTransaction: true });
+    try {
+      const batch = backend.store.batch;
+      assert.ok(batch !== undefined, 'the SQLite store offers batch');
+      await batch(async (counters) => {
+        await counters.hit('login.account:kept', policy, 1000, 'attempt-1');
+      });
+      assert.ok((await backend.dump()).includes('login.account:kept'));
+    } finally {
+      await backend.cleanup();
+    }
+  });
+
+  test('batch rolls back when it throws', async () => {
+    const backend = await databaseBackend(openSqliteTestStore, { batchInTransaction: true });
+    try {
+      const batch = backend.store.batch;
+      assert.ok(batch !== undefined, 'the SQLite store offers batch');
+      const failing = batch(async (counters) => {
+        await counters.hit('login.account:dropped', policy, 1000, 'attempt-1');
+        throw new Error('store failed after the hit');
+      });
+      await assert.rejects(failing, /store failed after the hit/);
+      assert.ok(!(await backend.dump()).includes('login.account:dropped'), 'the hit was rolled back');
+      await backend.store.hit('login.account:after', policy, 1000, 'attempt-2');
+      assert.ok((await backend.dump()).includes('login.account:after'), 'the connection works after the rollback');
+    } finally {
+      await backend.cleanup();
+    }
+  });
+
+  test('store without the option has no batch', async () => {
+    const backend = await databaseBackend(openSqliteTestStore);
+    try {
+      assert.equal(backend.store.batch, undefined);
+    } finally {
+      await backend.cleanup();
+    }
+  });
 });

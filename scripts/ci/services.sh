@@ -119,7 +119,21 @@ print_versions() {
   log "$(/usr/bin/chromium --version 2>/dev/null)"
 }
 
+# The fault tests start their own PostgreSQL cluster and redis-server on private
+# ports (test/helpers/private-services.ts); as root, initdb must run as postgres.
+check_private_service_tools() {
+  local candidate initdb=''
+  for candidate in /usr/lib/postgresql/*/bin/initdb; do
+    [ -x "$candidate" ] && initdb=$candidate
+  done
+  [ -n "$initdb" ] || die "no initdb under /usr/lib/postgresql/*/bin; the fault tests need it"
+  command -v runuser >/dev/null || die "runuser is missing (package util-linux); the fault tests need it to run initdb as postgres"
+  command -v redis-server >/dev/null || die "redis-server is missing; the fault tests start their own"
+  log "fault test tools: $initdb, $(command -v runuser), $(command -v redis-server)"
+}
+
 install_missing_packages
+check_private_service_tools
 start_postgres
 start_redis
 ensure_test_database

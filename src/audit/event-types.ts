@@ -6,6 +6,8 @@ const KNOWN: Record<AuditEventType, true> = {
   'login.succeeded': true,
   'login.failed': true,
   'login.throttled': true,
+  'client.authentication_failed': true,
+  'authorization.denied': true,
   logout: true,
   'role.switched': true,
   'session.revoked': true,

@@ -7,6 +7,10 @@ export type AuditEventType =
   | 'login.succeeded'
   | 'login.failed'
   | 'login.throttled'
+  /** A service presented a wrong client secret or an unknown client id at the token, introspection, revocation or pushed authorization endpoint. */
+  | 'client.authentication_failed'
+  /** An authorization request ended with access_denied instead of a code, because the service accepts none of the person's roles. */
+  | 'authorization.denied'
   | 'logout'
   | 'role.switched'
   | 'session.revoked'

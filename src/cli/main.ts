@@ -9,7 +9,10 @@ import { rotateDataKeyCommand } from './data-key-commands.js';
 const USAGE = `Usage: propusk <command>
 
 Commands:
-  start              Start the server (runs migrations first).
+  start [--workers N]
+                     Start the server (runs migrations first) in N processes
+                     sharing the port (node:cluster); default PROPUSK_WORKERS,
+                     or one per CPU. --workers 1 runs a single process.
   migrate            Apply pending database migrations and exit.
   import FILE.json   Create or update organizations, services and people from a file.
   keys rotate        Make a new generation of signing and cookie keys current.
@@ -44,7 +47,7 @@ async function main(argv: string[]): Promise<void> {
       // Loaded only here: oidc-provider prints its Node 20 warning on import,
       // which the other commands have no reason to show.
       const { startCommand } = await import('./start.js');
-      return startCommand(config, logger);
+      return startCommand(config, logger, args);
     }
     case 'migrate':
       return migrateCommand(config, logger);

@@ -3,6 +3,7 @@ import type { Config } from '../config/load.js';
 import { InputError } from '../errors/index.js';
 import { openRuntime } from '../server/runtime.js';
 import { blockPerson, unblockPerson } from '../sessions/person-status.js';
+import { openOidcStorage, type OidcStorage } from '../storage/redis/oidc-storage.js';
 
 const USAGE = 'usage is `propusk people block EXTERNAL_ID` or `propusk people unblock EXTERNAL_ID`';
 
@@ -21,8 +22,11 @@ export async function peopleCommand(config: Config, logger: Logger, args: readon
   }
 
   const runtime = await openRuntime(config, logger);
+  let oidcStorage: OidcStorage | undefined;
   try {
-    const deps = { store: runtime.store, audit: runtime.audit, events: runtime.sessionEvents, logger };
+    // With REDIS_URL the sessions live in Redis, and blocking must end them there.
+    oidcStorage = await openOidcStorage({ store: runtime.store, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logger });
+    const deps = { store: runtime.store, audit: runtime.audit, events: runtime.sessionEvents, logger, oidcStorage };
     if (action === 'block') {
       const result = await blockPerson(deps, externalId);
       console.log(
@@ -33,6 +37,7 @@ export async function peopleCommand(config: Config, logger: Logger, args: readon
       console.log(`${result.changed ? 'Unblocked' : 'Not blocked'} ${externalId}: the person can sign in.`);
     }
   } finally {
+    await oidcStorage?.close();
     await runtime.store.close();
   }
 }

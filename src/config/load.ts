@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
@@ -23,6 +24,8 @@ export interface Config {
   accessTokenTtl: number;
   logLevel: Raw['LOG_LEVEL'];
   redisUrl: string | undefined;
+  /** Prefix of every Redis key, such as `propusk:`. */
+  redisPrefix: string;
   /** Failed-attempt throttling; times in seconds. */
   throttle: {
     accountFreeFailures: number;
@@ -44,6 +47,16 @@ export interface Config {
   backchannelLogoutTimeout: number;
   /** Days an audit record is kept before housekeeping removes it. */
   auditRetentionDays: number;
+  /** Worker threads that compute password hashes in this process. */
+  hashThreads: number;
+  /** Longest expected wait for a hash thread, in milliseconds, before a password check is rejected with 503. */
+  hashMaxWaitMs: number;
+  /** Server processes of `propusk start`; undefined means one per CPU. */
+  workers: number | undefined;
+  /** Seconds a process has to shut down gracefully before it exits with status 1. */
+  shutdownTimeout: number;
+  /** Bearer token of /metrics; undefined turns the endpoint off. */
+  metricsToken: string | undefined;
 }
 
 /** Validate the environment; the error names every invalid variable and why. */
@@ -105,6 +118,7 @@ function finish(raw: Raw, problems: string[]): Config {
     accessTokenTtl: raw.PROPUSK_ACCESS_TOKEN_TTL,
     logLevel: raw.LOG_LEVEL,
     redisUrl: raw.REDIS_URL,
+    redisPrefix: raw.PROPUSK_REDIS_PREFIX,
     throttle: {
       accountFreeFailures: raw.PROPUSK_THROTTLE_ACCOUNT_FREE_FAILURES,
       accountReset: raw.PROPUSK_THROTTLE_ACCOUNT_RESET,
@@ -121,5 +135,10 @@ function finish(raw: Raw, problems: string[]): Config {
     backchannelLogoutRetryDelay: raw.PROPUSK_BACKCHANNEL_LOGOUT_RETRY_DELAY,
     backchannelLogoutTimeout: raw.PROPUSK_BACKCHANNEL_LOGOUT_TIMEOUT,
     auditRetentionDays: raw.PROPUSK_AUDIT_RETENTION_DAYS,
+    hashThreads: raw.PROPUSK_HASH_THREADS ?? Math.max(1, Math.floor(os.availableParallelism() / (raw.PROPUSK_WORKERS ?? 1))),
+    hashMaxWaitMs: raw.PROPUSK_HASH_MAX_WAIT_MS,
+    workers: raw.PROPUSK_WORKERS,
+    shutdownTimeout: raw.PROPUSK_SHUTDOWN_TIMEOUT,
+    metricsToken: raw.PROPUSK_METRICS_TOKEN,
   };
 }

@@ -85,14 +85,31 @@ export const settings = {
     'Lifetime of a refresh token, in seconds.',
   ),
   PROPUSK_ACCESS_TOKEN_TTL: setting(positiveSeconds.default(600), 'Lifetime of an access token, in seconds.'),
+  PROPUSK_WORKERS: setting(
+    z.coerce.number({ error: 'must be a whole number of processes' }).int('must be a whole number of processes').positive('must be greater than 0').optional(),
+    'Number of server processes (node:cluster workers) `propusk start` runs on this machine; `propusk start --workers N` overrides it. Unset: one per CPU available to the process (`os.availableParallelism()`). With 1, the server runs in a single process without a cluster primary. `propusk start` sets it for each process it starts, and Propusk uses it to share the CPUs between the processes\' password hash threads; other commands count as one process.',
+  ),
+  PROPUSK_HASH_THREADS: setting(
+    z.coerce.number({ error: 'must be a whole number of threads' }).int('must be a whole number of threads').positive('must be greater than 0').optional(),
+    'Worker threads per process that compute argon2id password hashes. Unset: the number of CPUs available to the process (`os.availableParallelism()`) divided by PROPUSK_WORKERS, rounded down, at least 1.',
+  ),
+  PROPUSK_HASH_MAX_WAIT_MS: setting(
+    z.coerce.number({ error: 'must be a whole number of milliseconds' }).int('must be a whole number of milliseconds').positive('must be greater than 0').default(500),
+    'Longest expected wait, in milliseconds, for a free hash thread. A password check (login or password change) whose expected wait is longer is rejected at once with 503, Retry-After and a page asking to try again, instead of waiting in a queue that grows without bound during a login peak. The expected wait is (queued + running checks) / threads times the moving average of one check\'s duration. Single sign-on hops, token refreshes and logouts hash no password and are never rejected by it.',
+  ),
   LOG_LEVEL: setting(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     'pino log level.',
   ),
   REDIS_URL: setting(
     z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-    'Redis connection string. Set: the failed-attempt counters of the throttling live in Redis, shared by every node. Unset: they live in the database, which PostgreSQL shares between nodes.',
+    'Redis connection string; Redis 7.0 or later, or Valkey. Set: oidc-provider\'s short-lived records (sessions, interactions, authorization codes, access tokens) and the failed-attempt counters of the throttling live in Redis, each with its lifetime as TTL, shared by every node. Grants and refresh tokens stay in the database. If Redis loses its data, everyone is signed out. While Redis is unreachable, requests that need it get 503 with Retry-After, and each node reconnects by itself. Unset: everything lives in the database, which PostgreSQL shares between nodes.',
     'redis://redis:6379/0',
+  ),
+  PROPUSK_REDIS_PREFIX: setting(
+    z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 letters, digits or : _ . -').default('propusk:'),
+    'Prefix of every Redis key Propusk writes, so that several installations or test runs can share one Redis database. Every node of one installation must use the same prefix.',
+    'propusk:',
   ),
   PROPUSK_THROTTLE_ACCOUNT_FREE_FAILURES: setting(
     failureCount.max(100, 'must be at most 100: NIST SP 800-63B allows no more consecutive failures per account').default(5),
@@ -169,6 +186,14 @@ export const settings = {
   PROPUSK_AUDIT_RETENTION_DAYS: setting(
     z.coerce.number({ error: 'must be a whole number of days' }).int('must be a whole number of days').positive('must be greater than 0').default(365),
     'Days an audit record (sign-ins, failures, logouts, role switches, password changes, imports, key rotations) is kept. Older records are removed by the housekeeping task every 10 minutes; the hash chain stays verifiable because the hash of the last removed record is kept as its starting point.',
+  ),
+  PROPUSK_SHUTDOWN_TIMEOUT: setting(
+    positiveSeconds.default(10),
+    'Seconds a process has after SIGTERM or SIGINT to finish the requests in flight, stop its background work and close the database and Redis. It then exits with status 0; if that takes longer, it exits with status 1 and logs the overrun. Keep it below the orchestrator\'s grace period (30 s in Kubernetes) and above the slowest request you expect.',
+  ),
+  PROPUSK_METRICS_TOKEN: setting(
+    z.string().regex(/^[\x21-\x7e]{32,}$/, 'must be at least 32 printable characters without spaces (for example `openssl rand -base64 32`)').optional(),
+    'Bearer token that Prometheus presents to scrape `/metrics` (`Authorization: Bearer …`). Unset: `/metrics` answers 404, so the metrics are never public by default. With cluster workers one scrape returns the sum over all workers of the node.',
   ),
 } as const;
 

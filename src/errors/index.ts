@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'service_unavailable_for_roles'
   | 'import_invalid'
   | 'storage_failed'
+  | 'overloaded'
+  | 'temporarily_unavailable'
   | 'internal';
 
 export interface PropuskErrorOptions {
@@ -94,5 +96,36 @@ export class ImportError extends PropuskError {
 export class StorageError extends PropuskError {
   constructor(message: string, options?: PropuskErrorOptions) {
     super('storage_failed', 500, false, message, options);
+  }
+}
+
+/**
+ * The server has more password checks queued than it can start within the
+ * configured wait, so it rejects this one at once instead of letting it hang.
+ */
+export class OverloadedError extends PropuskError {
+  /** Seconds until a retry is expected to be admitted: the expected wait rounded up, at least 1. */
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number, options?: PropuskErrorOptions) {
+    super('overloaded', 503, true, `Password check rejected: the hash queue is full; retry after ${retryAfterSeconds} s`, {
+      messageKey: 'error.overloaded',
+      ...options,
+    });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * A store that a request needs (Redis) cannot be reached or did not reply in
+ * time. The request fails at once with 503 instead of hanging, and a retry
+ * after `retryAfterSeconds` is expected to work once the store is back.
+ */
+export class TemporarilyUnavailableError extends PropuskError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number, options?: PropuskErrorOptions) {
+    super('temporarily_unavailable', 503, true, message, { messageKey: 'error.temporarily_unavailable', ...options });
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }

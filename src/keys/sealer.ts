@@ -2,7 +2,7 @@ import { StorageError } from '../errors/index.js';
 import { decryptAesGcm, deriveKey, encryptAesGcm } from './aes-gcm.js';
 
 /** Purpose of a sealed value. Each purpose gets its own derived key. */
-export type SealPurpose = 'signing-keys' | 'cookie-keys' | 'client-secrets' | 'data-keys';
+export type SealPurpose = 'signing-keys' | 'cookie-keys' | 'client-secrets' | 'data-keys' | 'oidc-payloads';
 
 const VERSION = 'v1';
 

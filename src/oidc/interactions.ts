@@ -3,6 +3,7 @@ import type { InteractionResults, Provider } from 'oidc-provider';
 import { InteractionExpiredError } from '../errors/index.js';
 import { replaceGrant } from './grants.js';
 import { ROLE_PROMPT, ROLE_REQUESTED_REASON } from './policy.js';
+import { unwrapUnavailable } from './storage-unavailable.js';
 
 /** A pending authorization request, as the login flow reads it. */
 export interface PendingInteraction {
@@ -11,6 +12,8 @@ export interface PendingInteraction {
   /** True when the service asked for the role chooser explicitly. */
   chooserRequested: boolean;
   clientId: string;
+  /** The service's redirect_uri, which the provider checked against its registered list before the interaction began. */
+  redirectUri: string | undefined;
   uiLocales: string | undefined;
   loginHint: string | undefined;
   accountId: string | undefined;
@@ -50,7 +53,8 @@ export function createInteractionGateway(provider: Provider): InteractionGateway
       try {
         details = await provider.interactionDetails(req, res);
       } catch (cause) {
-        throw new InteractionExpiredError({ cause });
+        // A store that is down is not an expired interaction: the person should retry, not start over.
+        throw unwrapUnavailable(cause) ?? new InteractionExpiredError({ cause });
       }
       const params = details.params as Record<string, string | undefined>;
       return {
@@ -58,6 +62,7 @@ export function createInteractionGateway(provider: Provider): InteractionGateway
         prompt: promptKind(details.prompt.name),
         chooserRequested: details.prompt.reasons.includes(ROLE_REQUESTED_REASON),
         clientId: String(params.client_id),
+        redirectUri: params.redirect_uri,
         uiLocales: params.ui_locales,
         loginHint: params.login_hint,
         accountId: details.session?.accountId,

@@ -3,9 +3,11 @@ import type { MessageKey } from '../i18n/catalogues/ru.js';
 import { negotiateLocale } from '../i18n/locales.js';
 import { translator } from '../i18n/translate.js';
 import { cspNonceOf } from '../server/security-headers.js';
+import { waitText } from '../throttling/wait-text.js';
 import type { PageContext } from '../ui/layout.js';
 import { errorPage } from '../ui/pages/error.js';
 import { logoutDonePage, logoutPage } from '../ui/pages/logout.js';
+import { unwrapUnavailable } from './storage-unavailable.js';
 
 const ERROR_MESSAGES: Record<string, MessageKey> = {
   invalid_client: 'error.invalid_client',
@@ -31,10 +33,17 @@ function pageContext(ctx: KoaContextWithOIDC, demo: boolean): PageContext {
  * description: it may echo request input, and the log has it.
  */
 export function createRenderError(demo: boolean) {
-  return async (ctx: KoaContextWithOIDC, out: { error: string }): Promise<void> => {
-    const messageKey = ERROR_MESSAGES[out.error] ?? 'error.generic';
+  return async (ctx: KoaContextWithOIDC, out: { error: string }, error?: unknown): Promise<void> => {
+    const page = pageContext(ctx, demo);
+    const requestId = ctx.get('x-request-id') || null;
     ctx.type = 'html';
-    ctx.body = errorPage(pageContext(ctx, demo), { messageKey, requestId: ctx.get('x-request-id') || null });
+    const unavailable = unwrapUnavailable(error);
+    if (unavailable !== undefined) {
+      const params = { wait: waitText(page.t, page.locale, unavailable.retryAfterSeconds) };
+      ctx.body = errorPage(page, { messageKey: 'error.temporarily_unavailable', requestId, params });
+      return;
+    }
+    ctx.body = errorPage(page, { messageKey: ERROR_MESSAGES[out.error] ?? 'error.generic', requestId });
   };
 }
 

@@ -1,13 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import Provider, { errors, type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterFactory, type AdapterPayload, type Configuration } from 'oidc-provider';
 import type { AuditLog } from '../audit/events.js';
 import type { Config } from '../config/load.js';
+import type { AdapterTimer } from '../metrics/index.js';
 import type { LoadedKeys } from '../keys/keystore.js';
 import type { Store } from '../storage/database.js';
 import { AlreadyConsumedError } from '../storage/errors.js';
 import type { IdentifierCipher } from '../storage/identifier-cipher.js';
-import { createOidcAdapter } from '../storage/oidc-adapter.js';
+import type { OidcStorage } from '../storage/redis/oidc-storage.js';
+import { REDIS_RETRY_AFTER_SECONDS } from '../redis/errors.js';
+import { sealRequestFields, type PayloadSealer } from '../storage/sealed-payloads.js';
 import type { SessionAdapterGuard } from '../sessions/session-adapter.js';
 import type { Throttle } from '../throttling/index.js';
 import { createFindAccount } from './accounts.js';
@@ -15,7 +18,10 @@ import { listenForAuditEvents } from './audit-listeners.js';
 import { installClientAuthThrottle } from './client-auth-throttle.js';
 import type { ClientDirectory } from './clients.js';
 import { buildConfiguration } from './configuration.js';
+import { installFormActionPolicy } from './form-action.js';
+import { createRenderError } from './pages.js';
 import { createPolicy } from './policy.js';
+import { installStorageGate, translateUnavailable } from './storage-unavailable.js';
 
 export interface ProviderParts {
   config: Config;
@@ -30,15 +36,25 @@ export interface ProviderParts {
   identifiers: IdentifierCipher;
   /** Failed-attempt delays for client secrets, codes and refresh tokens. */
   throttle: Throttle;
+  /** Seals the request data (login_hint among it) in stored interactions and pushed requests. */
+  sealer: PayloadSealer;
+  /** Times every storage call for /metrics. */
+  timeAdapter?: AdapterTimer;
+  /** The stores of the records: the database, or Redis for the short-lived models when REDIS_URL is set. */
+  oidcStorage: OidcStorage;
 }
 
-/** Storage for oidc-provider: clients from the service directory, the rest from the database. */
-function adapterFactory(store: Store, clients: ClientDirectory, guardSessions: SessionAdapterGuard): NonNullable<Configuration['adapter']> {
-  const PayloadAdapter = createOidcAdapter(store);
+/** Wrap each model's adapter with the metrics timer, when there is one. */
+function timed(factory: AdapterFactory, timeAdapter: AdapterTimer | undefined): AdapterFactory {
+  return timeAdapter === undefined ? factory : (name) => timeAdapter(name, factory(name));
+}
+
+/** Storage for oidc-provider: clients from the service directory, the rest from the database or Redis. */
+function adapterFactory(storage: OidcStorage, clients: ClientDirectory, guardSessions: SessionAdapterGuard, sealer: PayloadSealer): NonNullable<Configuration['adapter']> {
   return (name: string): Adapter => {
     if (name !== 'Client') {
-      const stored = new PayloadAdapter(name);
-      const adapter = (name === 'Session' ? guardSessions(stored) : stored) as unknown as Adapter;
+      const stored = sealRequestFields(storage.adapterFor(name), name, sealer);
+      const adapter = translateUnavailable((name === 'Session' ? guardSessions(stored) : stored) as unknown as Adapter);
       const consume = adapter.consume.bind(adapter);
       // Two requests racing with one code or refresh token: the database lets
       // one consume it, and the other gets the protocol's invalid_grant.
@@ -72,7 +88,7 @@ export function createProvider(parts: ProviderParts): Provider {
   const configuration = buildConfiguration({
     config,
     keys: parts.keys,
-    adapter: adapterFactory(store, clients, parts.guardSessions),
+    adapter: timed(adapterFactory(parts.oidcStorage, clients, parts.guardSessions, parts.sealer) as AdapterFactory, parts.timeAdapter),
     findAccount: createFindAccount(store.db, parts.identifiers, clients),
     policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }),
     clients,
@@ -83,7 +99,10 @@ export function createProvider(parts: ProviderParts): Provider {
   // reaches the provider (see providerHandler), so trusting them is safe.
   provider.proxy = true;
   listenForAuditEvents(provider, parts.audit);
+  // First of the provider.use middleware, so that it also responds for the throttle's Redis failures.
+  installStorageGate(provider, { available: parts.oidcStorage.available, retryAfterSeconds: REDIS_RETRY_AFTER_SECONDS, renderError: createRenderError(config.demo) });
   installClientAuthThrottle(provider, { throttle: parts.throttle, logger, audit: parts.audit });
+  installFormActionPolicy(provider);
 
   provider.on('server_error', (ctx, error) => {
     logger.error({ err: error, requestId: ctx.get('x-request-id') }, 'oidc-provider server error');

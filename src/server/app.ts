@@ -7,6 +7,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/events.js';
 import type { Config } from '../config/load.js';
+import type { HashPoolStatsSource } from '../metrics/index.js';
+import type { PasswordHasher } from '../identity/password/hash.js';
 import { registerLoginFlow } from '../flows/login/routes.js';
 import { registerHome } from '../home/routes.js';
 import type { LoadedKeys } from '../keys/keystore.js';
@@ -23,14 +25,17 @@ import { registerPasswordChange } from '../flows/password-change/routes.js';
 import { createSessionTerminator } from '../sessions/end-sessions.js';
 import type { SessionEvents } from '../sessions/events.js';
 import { sessionLifetimes } from '../sessions/lifetimes.js';
+import { startExpiredSessionSweep } from '../sessions/redis-expiry.js';
 import { createSessionAdapterGuard } from '../sessions/session-adapter.js';
 import { redactUrl } from '../logging/redact-url.js';
 import type { Store } from '../storage/database.js';
+import { openOidcStorage } from '../storage/redis/oidc-storage.js';
 import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { createLoginThrottle, openThrottle } from '../throttling/index.js';
 import { registerAssets } from './assets.js';
 import { clientIpResolver, registerClientIp } from './client-ip.js';
 import { createCsrfGuard } from './csrf.js';
+import { logsRequestAtDebug, registerOps } from './ops/index.js';
 import { registerErrorHandling, renderFrameworkError } from './error-handler.js';
 import { publicOriginPinner } from './public-origin.js';
 import { securityHeaders } from './security-headers.js';
@@ -44,6 +49,9 @@ export interface AppParts {
   audit: AuditLog;
   identifiers: IdentifierCipher;
   sessionEvents: SessionEvents;
+  passwords: PasswordHasher;
+  /** The password-hash pool behind `passwords`, for its queue metrics. */
+  hashPool?: HashPoolStatsSource;
 }
 
 /** Form bodies are small: a login, a password, a token. */
@@ -66,6 +74,10 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     // One line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
+    // On close (graceful shutdown) idle keep-alive connections end at once, requests in
+    // flight finish, and a new request on an open connection gets 503 with Connection: close.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
     // No trustProxy: request.clientIp (registerClientIp) is the client address.
     // A malformed URL (a stray %) gets the same error page and headers as any other error.
     frameworkErrors: (error, request, reply) => {
@@ -89,12 +101,16 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
 
   app.addHook('onResponse', async (request, reply) => {
     const line = { method: request.method, url: redactUrl(request.url), ip: request.clientIp, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (reply.statusCode >= 500) {
+    if (logsRequestAtDebug(request)) {
+      // Probes and scrapes: /readyz reports a failing dependency in its own log line.
+      request.log.debug(line, 'request');
+    } else if (reply.statusCode >= 500) {
       request.log.error(line, 'request failed');
     } else {
       request.log.info(line, 'request');
     }
   });
+  const ops = await registerOps(app, { config, store, logger, hashPool: parts.hashPool });
 
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
@@ -106,7 +122,13 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   const guardSessions = createSessionAdapterGuard({ db: store.db, lifetimes: sessionLifetimes(config), events: parts.sessionEvents, logger });
   const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
   app.addHook('onClose', async () => throttle.close());
-  const provider = createProvider({ config, store, keys: parts.keys, clients, logger, audit: parts.audit, identifiers: parts.identifiers, guardSessions, throttle });
+  const oidcStorage = await openOidcStorage({ store, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logger });
+  const sweep = oidcStorage.takeExpiredSessions && startExpiredSessionSweep({ take: oidcStorage.takeExpiredSessions, events: parts.sessionEvents, logger });
+  app.addHook('onClose', async () => {
+    sweep?.stop();
+    await oidcStorage.close();
+  });
+  const provider = createProvider({ config, store, keys: parts.keys, clients, logger, audit: parts.audit, identifiers: parts.identifiers, guardSessions, throttle, sealer: parts.sealer, oidcStorage, timeAdapter: ops.metrics.timeAdapter });
   const backchannelLogout = startBackchannelLogout({ config, store, logger, issueLogoutToken: createLogoutTokenIssuer(provider) });
   routeBackchannelLogoutToQueue(provider, (target) => backchannelLogout.enqueue(target, 'logout'), logger);
   app.addHook('onClose', async () => backchannelLogout.stop());
@@ -135,7 +157,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     csrf,
     logger,
     audit: parts.audit,
-    loginThrottle: createLoginThrottle({ throttle, logger, audit: parts.audit }),
+    loginThrottle: ops.metrics.countLogins(createLoginThrottle({ throttle, logger, audit: parts.audit })),
+    passwords: ops.metrics.countOverloads(parts.passwords),
   });
   const readSession = createSessionReader(provider);
   const rotateSessionId = createSessionIdRotator(provider);
@@ -147,11 +170,11 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     rotateSessionId,
     csrf,
     audit: parts.audit,
-    sessions: createSessionTerminator({ store, audit: parts.audit, events: parts.sessionEvents, logger }),
+    sessions: createSessionTerminator({ store, audit: parts.audit, events: parts.sessionEvents, logger, oidcStorage }),
     passwordContext: (person) => personPasswordContext(store.db, parts.identifiers, person),
     throttle,
+    passwords: parts.passwords,
     logger,
   });
-  app.get('/healthz', async () => ({ status: 'ok' }));
   return app;
 }

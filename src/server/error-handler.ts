@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PropuskError } from '../errors/index.js';
 import { isMessageKey } from '../i18n/translate.js';
+import { unwrapUnavailable } from '../oidc/storage-unavailable.js';
+import { waitText } from '../throttling/wait-text.js';
 import { errorPage } from '../ui/pages/error.js';
 import { pageContextFor } from './page-context.js';
 
@@ -10,7 +12,10 @@ import { pageContextFor } from './page-context.js';
  * request id, and the details go to the log only.
  */
 export function registerErrorHandling(app: FastifyInstance, demo: boolean): void {
-  app.setErrorHandler((error: FastifyError | PropuskError, request, reply) => {
+  app.setErrorHandler((raised: FastifyError | PropuskError, request, reply) => {
+    // An unavailable store reaches the routes that call oidc-provider wrapped in the provider's own error.
+    const unavailable = unwrapUnavailable(raised);
+    const error = unavailable ?? raised;
     const page = pageContextFor(request, demo);
     const known = error instanceof PropuskError && error.expose;
     const clientError = !(error instanceof PropuskError) && typeof error.statusCode === 'number' && error.statusCode < 500;
@@ -33,10 +38,15 @@ export function registerErrorHandling(app: FastifyInstance, demo: boolean): void
         : clientError
           ? 'error.form_invalid'
           : 'error.generic';
+    let params = {};
+    if (unavailable !== undefined) {
+      reply.header('retry-after', String(unavailable.retryAfterSeconds));
+      params = { wait: waitText(page.t, page.locale, unavailable.retryAfterSeconds) };
+    }
     return reply
       .code(status)
       .type('text/html; charset=utf-8')
-      .send(errorPage(page, { messageKey, requestId: String(request.id) }));
+      .send(errorPage(page, { messageKey, requestId: String(request.id), params }));
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -23,12 +23,8 @@ export function cspNonceOf(req: IncomingMessage): string {
  * when such a script loads it ('strict-dynamic'). oidc-provider's form_post
  * page adds the sha256 of its one inline script to script-src itself
  * (lib/helpers/script_src_sha.js in oidc-provider 9). No plugins, no <base>,
- * no framing.
- *
- * There is no form-action directive. Chromium applies form-action to every
- * redirect that follows a form submission, and the login and role forms end in
- * 303 redirects to each service's registered redirect URI on its own origin, so
- * `form-action 'self'` blocks the login itself.
+ * no framing. Forms submit only to Propusk itself (`form-action 'self'`)
+ * unless allowFormRedirect adds a service's origin for this response.
  */
 export function contentSecurityPolicy(nonce: string): string {
   return [
@@ -39,7 +35,48 @@ export function contentSecurityPolicy(nonce: string): string {
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
+    "form-action 'self'",
   ].join('; ');
+}
+
+/**
+ * Add the origin of `target` to the form-action directive of the response's
+ * policy. Chromium checks form-action on every redirect that follows a form
+ * submission too, and the login, role and logout forms end in a 303 redirect
+ * to the service's redirect URI. So a page whose form can end there must allow
+ * that origin. Pass only a URI already checked against the service's
+ * registered list. Only http and https targets are added, because
+ * registration accepts no other scheme. Any other target, or a response whose
+ * headers are already sent, leaves the policy unchanged.
+ */
+export function allowFormRedirect(res: ServerResponse, target: string | undefined): void {
+  const url = target === undefined ? null : URL.parse(target);
+  const policy = res.getHeader('content-security-policy');
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || typeof policy !== 'string' || res.headersSent) {
+    return;
+  }
+  res.setHeader('content-security-policy', withFormActionSource(policy, url.origin));
+}
+
+/**
+ * Return the policy with `source` added to its form-action directive. The
+ * directives are split on `;` alone, because oidc-provider rewrites the
+ * header with `;` between directives and no space when it hashes its
+ * form_post script.
+ */
+function withFormActionSource(policy: string, source: string): string {
+  const directives = policy
+    .split(';')
+    .map((directive) => directive.trim())
+    .filter((directive) => directive !== '')
+    .map((directive) => directive.split(/\s+/));
+  const formAction = directives.find(([name]) => name === 'form-action');
+  if (formAction === undefined) {
+    directives.push(['form-action', "'self'", source]);
+  } else if (!formAction.includes(source)) {
+    formAction.push(source);
+  }
+  return directives.map((directive) => directive.join(' ')).join('; ');
 }
 
 /**

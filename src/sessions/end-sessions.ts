@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditContext, AuditLog } from '../audit/events.js';
 import type { Store } from '../storage/database.js';
 import { deleteGrantRole } from '../storage/grant-roles.js';
-import { createOidcAdapter, type OidcPayload } from '../storage/oidc-adapter.js';
+import { createOidcAdapter, type OidcAdapter, type OidcPayload } from '../storage/oidc-adapter.js';
 import { deleteSessionRecords, listPersonGrantIds, listPersonSessionUids } from '../storage/session-activity.js';
 import type { EndedSession, SessionEndReason, SessionEvents } from './events.js';
 import { endedSession } from './session-payload.js';
@@ -12,6 +12,11 @@ export interface SessionTerminatorDeps {
   audit: AuditLog;
   events: SessionEvents;
   logger: Logger;
+  /**
+   * The stores of oidc-provider's sessions and grants (src/storage/redis/oidc-storage.ts).
+   * Without it they are read from the database, which is right only when REDIS_URL is unset.
+   */
+  oidcStorage?: { adapterFor(model: string): OidcAdapter<OidcPayload> };
 }
 
 export interface EndSessionsOptions {
@@ -40,8 +45,9 @@ export interface SessionTerminator {
  */
 export function createSessionTerminator(deps: SessionTerminatorDeps): SessionTerminator {
   const PayloadAdapter = createOidcAdapter<OidcPayload>(deps.store);
-  const sessions = new PayloadAdapter('Session');
-  const grants = new PayloadAdapter('Grant');
+  const adapterFor = deps.oidcStorage?.adapterFor ?? ((model: string) => new PayloadAdapter(model));
+  const sessions = adapterFor('Session');
+  const grants = adapterFor('Grant');
 
   return {
     async endPersonSessions(personId, reason, options = {}) {

@@ -7,6 +7,7 @@ import { StorageError } from '../errors/index.js';
 import { describePostgresUrl, parseDatabaseUrl } from './database-url.js';
 import type { StorageLogger } from './logger.js';
 import type { DatabaseSchema } from './schema.js';
+import { cacheStatements } from './sqlite-statement-cache.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -65,8 +66,34 @@ function openSqlite(file: string): Store {
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
 
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: cacheStatements(database) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+const PG_CONNECT_TIMEOUT_MS = 2000;
+const PG_QUERY_TIMEOUT_MS = 2000;
+
+/**
+ * Close a connection whose query timed out. pg rejects the query after
+ * query_timeout but leaves the statement on the wire, so the connection would
+ * hand the late reply to the next query; destroying the socket makes the pool
+ * drop it on release (the client is no longer queryable) and open a new one.
+ */
+function destroyAfterQueryTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const wrapped = (...args: unknown[]): unknown => {
+    const result = query(...args);
+    if (!(result instanceof Promise)) {
+      return result;
+    }
+    return result.catch((error: unknown) => {
+      if (error instanceof Error && error.message === 'Query read timeout') {
+        (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      }
+      throw error;
+    });
+  };
+  client.query = wrapped as typeof client.query;
 }
 
 async function openPostgres(connectionString: string, logger: StorageLogger | undefined): Promise<Store> {
@@ -74,9 +101,20 @@ async function openPostgres(connectionString: string, logger: StorageLogger | un
   // a string by default. Numbers stay exact up to 2^53, far beyond any epoch-ms value.
   pg.types.setTypeParser(PG_INT8_OID, (value: string) => Number(value));
 
-  const pool = new pg.Pool({ connectionString });
+  // Bounds, so that a stalled database fails requests instead of holding them:
+  // waiting for a connection (new or from the pool) and waiting for a query's reply.
+  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, query_timeout: PG_QUERY_TIMEOUT_MS });
   pool.on('error', (error) => {
     logger?.error({ err: error }, 'Idle PostgreSQL connection failed; the pool will replace it');
+  });
+  // pg-pool listens for errors only on idle clients. A connection that breaks while
+  // checked out (PostgreSQL restarted mid-query) fails its query and also emits
+  // 'error' on the client. Without this listener that event would crash the process.
+  pool.on('connect', (client) => {
+    destroyAfterQueryTimeout(client);
+    client.on('error', (error) => {
+      logger?.error({ err: error }, 'PostgreSQL connection failed during a query; the query fails and the pool opens a new connection');
+    });
   });
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
 

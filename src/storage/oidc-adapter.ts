@@ -38,7 +38,7 @@ export type OidcAdapterClass<P extends OidcPayloadFields> = new (name: string) =
 const CLIENT_MODEL = 'Client';
 
 /** Models that `revokeByGrantId` removes, as in oidc-provider's own memory adapter. */
-const GRANT_BOUND_MODELS = new Set([
+export const GRANT_BOUND_MODELS: ReadonlySet<string> = new Set([
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',

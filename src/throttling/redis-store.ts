@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { CounterStore } from './counter-store.js';
 import { closeRedisClient, openRedisClient } from '../redis/client.js';
+import { callRedis, reportRedisFailures } from '../redis/errors.js';
 import { doublingsToCap } from './policies.js';
-
-const KEY_PREFIX = 'propusk:throttle:';
 
 /*
  * The same rules as the SQL upsert in src/storage/throttle-counters.ts, as
@@ -61,12 +60,15 @@ interface ThrottleCommands {
 }
 
 /**
- * Open counters in Redis (REDIS_URL), shared by every node. When Redis becomes
- * unreachable later, login attempts fail with a server error instead of going
- * unthrottled.
+ * Open counters in Redis (REDIS_URL), shared by every node, under the keys
+ * `<keyPrefix>throttle:…` (PROPUSK_REDIS_PREFIX). When Redis becomes
+ * unreachable later, attempts fail with 503 (TemporarilyUnavailableError)
+ * instead of going unthrottled.
  */
-export async function createRedisCounterStore(url: string, logger: Logger): Promise<CounterStore> {
+export async function createRedisCounterStore(url: string, logger: Logger, keyPrefix: string): Promise<CounterStore> {
+  const counterPrefix = `${keyPrefix}throttle:`;
   const redis = await openRedisClient(url, logger, 'throttle');
+  const report = reportRedisFailures(logger, 'throttle');
   redis.defineCommand('throttleHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   redis.defineCommand('throttleUndo', { numberOfKeys: 1, lua: UNDO_SCRIPT });
   const commands = redis as unknown as ThrottleCommands;
@@ -74,18 +76,18 @@ export async function createRedisCounterStore(url: string, logger: Logger): Prom
   return {
     async hit(key, policy, now, attemptId) {
       const args = [now, policy.freeFailures, policy.firstDelayMs, policy.maxDelayMs, doublingsToCap(policy), policy.windowMs, policy.slidingWindow ? 1 : 0, attemptId];
-      const [allowed, blockedUntil] = await commands.throttleHit(KEY_PREFIX + key, ...args);
+      const [allowed, blockedUntil] = await callRedis('throttle hit', () => commands.throttleHit(counterPrefix + key, ...args), report);
       return { allowed: allowed === 1, blockedUntil: Number(blockedUntil) };
     },
     async undo(key, attemptId) {
-      await commands.throttleUndo(KEY_PREFIX + key, attemptId);
+      await callRedis('throttle undo', () => commands.throttleUndo(counterPrefix + key, attemptId), report);
     },
     async blockedUntil(key) {
       // An expired counter is a missing key, so no expiry check is needed here.
-      return Number((await redis.hget(KEY_PREFIX + key, 'blocked_until')) ?? 0);
+      return Number((await callRedis('throttle read', () => redis.hget(counterPrefix + key, 'blocked_until'), report)) ?? 0);
     },
     async reset(key) {
-      await redis.del(KEY_PREFIX + key);
+      await callRedis('throttle reset', () => redis.del(counterPrefix + key), report);
     },
     async close() {
       await closeRedisClient(redis);

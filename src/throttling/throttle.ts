@@ -73,21 +73,24 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   const storedKey = (key: ThrottleKey): string =>
     `${key.scope}:${createHmac('sha256', options.secret).update(`${key.scope}\n${key.id}`).digest('base64url')}`;
 
-  const undoAll = (keys: readonly CountedKey[]) =>
-    Promise.all(keys.filter((key) => key.policy.countBeforeCheck).map((key) => store.undo(key.storedKey, key.attemptId, now()))).then(() => undefined);
+  // One request's operations on all its keys share one commit where the store supports it.
+  const batched = <T>(fn: (counters: CounterStore) => Promise<T>): Promise<T> => (store.batch === undefined ? fn(store) : store.batch(fn));
+
+  const undoAll = (counters: CounterStore, keys: readonly CountedKey[]) =>
+    Promise.all(keys.filter((key) => key.policy.countBeforeCheck).map((key) => counters.undo(key.storedKey, key.attemptId, now()))).then(() => undefined);
 
   /** Count the attempt on a key whose policy counts before the check, or only look for a running delay. */
-  const check = async (key: CountedKey, at: number): Promise<CounterHit> => {
+  const check = async (counters: CounterStore, key: CountedKey, at: number): Promise<CounterHit> => {
     if (key.policy.countBeforeCheck) {
-      return store.hit(key.storedKey, key.policy, at, key.attemptId);
+      return counters.hit(key.storedKey, key.policy, at, key.attemptId);
     }
-    const blockedUntil = await store.blockedUntil(key.storedKey, at);
+    const blockedUntil = await counters.blockedUntil(key.storedKey, at);
     return { allowed: blockedUntil <= at, blockedUntil };
   };
 
   /** Check every key. When the store fails on one, the counted ones are taken back and the error is raised: no attempt goes through unthrottled. */
-  const checkAll = async (keys: readonly CountedKey[], at: number): Promise<CounterHit[]> => {
-    const outcomes = await Promise.allSettled(keys.map((key) => check(key, at)));
+  const checkAll = async (counters: CounterStore, keys: readonly CountedKey[], at: number): Promise<CounterHit[]> => {
+    const outcomes = await Promise.allSettled(keys.map((key) => check(counters, key, at)));
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failed === undefined) {
       return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<CounterHit>).value);
@@ -97,21 +100,21 @@ export function createThrottle(options: ThrottleOptions): Throttle {
       return outcome?.status === 'fulfilled' && outcome.value.allowed;
     });
     // The store's first error is the one raised and logged by the request; a second one from the undo adds nothing.
-    await undoAll(counted).catch(() => undefined);
+    await undoAll(counters, counted).catch(() => undefined);
     throw failed.reason;
   };
 
-  const settle = (keys: readonly CountedKey[], outcome: AttemptOutcome): Promise<unknown> => {
+  const settle = (counters: CounterStore, keys: readonly CountedKey[], outcome: AttemptOutcome): Promise<unknown> => {
     if (outcome === 'failure') {
       // Keys counted before the check already hold this failure.
-      return Promise.all(keys.filter((key) => !key.policy.countBeforeCheck).map((key) => store.hit(key.storedKey, key.policy, now(), key.attemptId)));
+      return Promise.all(keys.filter((key) => !key.policy.countBeforeCheck).map((key) => counters.hit(key.storedKey, key.policy, now(), key.attemptId)));
     }
     return Promise.all(
       keys.map((key) => {
         if (key.policy.resetOnSuccess) {
-          return store.reset(key.storedKey);
+          return counters.reset(key.storedKey);
         }
-        return key.policy.countBeforeCheck ? store.undo(key.storedKey, key.attemptId, now()) : undefined;
+        return key.policy.countBeforeCheck ? counters.undo(key.storedKey, key.attemptId, now()) : undefined;
       }),
     );
   };
@@ -125,12 +128,17 @@ export function createThrottle(options: ThrottleOptions): Throttle {
         attemptId: randomBytes(12).toString('base64url'),
       }));
       const at = now();
-      const hits = await checkAll(checked, at);
+      const hits = await batched(async (counters) => {
+        const checkedHits = await checkAll(counters, checked, at);
+        if (checkedHits.some((hit) => !hit.allowed)) {
+          // A rejected attempt checks no secret, so it must not count on the keys that let it through.
+          await undoAll(counters, checked.filter((_key, index) => checkedHits[index]?.allowed === true));
+        }
+        return checkedHits;
+      });
 
       const rejected = hits.flatMap((hit, index) => (hit.allowed ? [] : [{ hit, key: checked[index] as CountedKey }]));
       if (rejected.length > 0) {
-        // A rejected attempt checks no secret, so it must not count on the keys that let it through.
-        await undoAll(checked.filter((_key, index) => hits[index]?.allowed === true));
         const until = Math.max(...rejected.map((entry) => entry.hit.blockedUntil));
         return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((until - at) / 1000)), scopes: rejected.map((entry) => entry.key.scope) };
       }
@@ -144,8 +152,8 @@ export function createThrottle(options: ThrottleOptions): Throttle {
       };
       return {
         allowed: true,
-        record: (outcome) => settleOnce(() => settle(checked, outcome)),
-        release: () => settleOnce(() => undoAll(checked)),
+        record: (outcome) => settleOnce(() => batched((counters) => settle(counters, checked, outcome))),
+        release: () => settleOnce(() => batched((counters) => undoAll(counters, checked))),
       };
     },
     close: () => store.close(),

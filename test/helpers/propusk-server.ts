@@ -76,6 +76,7 @@ export async function startPropusk(
     dataDir,
     async stop() {
       await app.close();
+      await runtime.hashPool.close();
       await runtime.store.close();
       if (options.dataDir === undefined) {
         await rm(dataDir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { auditContext } from '../../audit/context.js';
 import { loginFailed, loginSucceeded } from '../../audit/login-events.js';
+import { OverloadedError } from '../../errors/index.js';
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
 import { authenticate, type AuthenticationResult } from '../../identity/authenticate.js';
 import { ACCOUNT_CLIENT_ID } from '../../oidc/scopes.js';
@@ -8,6 +9,7 @@ import { formField } from '../../server/form.js';
 import { pageContextFor } from '../../server/page-context.js';
 import { loginPage } from '../../ui/pages/login.js';
 import type { PendingInteraction } from '../../oidc/interactions.js';
+import type { ThrottledAuthentication } from '../../throttling/login-throttle.js';
 import type { LoginFlowDeps } from './deps.js';
 import { transition } from './states.js';
 
@@ -22,7 +24,7 @@ export async function showLoginPage(
   request: FastifyRequest,
   reply: FastifyReply,
   pending: PendingInteraction,
-  form: { identifier: string; sharedDevice: boolean; errors: MessageKey[]; retryAfterSeconds?: number },
+  form: { identifier: string; sharedDevice: boolean; errors: MessageKey[]; retryAfterSeconds?: number; overloadRetryAfterSeconds?: number },
 ): Promise<FastifyReply> {
   const profile = await deps.clients.profile(pending.clientId);
   const page = pageContextFor(request, deps.config.demo, pending.uiLocales);
@@ -57,12 +59,25 @@ export async function submitCredentials(
     return showLoginPage(deps, request, reply.code(400), pending, { identifier: identifier.slice(0, MAX_LOGIN_LENGTH), sharedDevice, errors });
   }
 
-  // The throttle runs the check only when no failed-attempt delay is running for the login, address or network.
-  const result = await deps.loginThrottle.authenticate(
-    { identifier, clientId: pending.clientId, ip: request.clientIp, context: auditContext(request) },
-    async (): Promise<AuthenticationResult> =>
-      password.length > MAX_PASSWORD_LENGTH ? { outcome: 'invalid_credentials' } : authenticate(deps.db, deps.identifiers, identifier, password),
-  );
+  let result: ThrottledAuthentication;
+  try {
+    // Under overload the check is rejected before the throttle reserves the attempt, so nothing is written.
+    deps.passwords.checkAdmission();
+    // The throttle runs the check only when no failed-attempt delay is running for the login, address or network.
+    // When the check raises, as on OverloadedError, the throttle releases the reservation and counts no failure.
+    result = await deps.loginThrottle.authenticate(
+      { identifier, clientId: pending.clientId, ip: request.clientIp, context: auditContext(request) },
+      async (): Promise<AuthenticationResult> =>
+        password.length > MAX_PASSWORD_LENGTH
+          ? { outcome: 'invalid_credentials' }
+          : authenticate(deps.db, deps.identifiers, deps.passwords, identifier, password),
+    );
+  } catch (error) {
+    if (error instanceof OverloadedError) {
+      return showOverloaded(deps, request, reply, pending, { identifier, sharedDevice }, error);
+    }
+    throw error;
+  }
   if (result.outcome === 'throttled') {
     transition('credentials', 'credentials_rejected');
     reply.header('retry-after', String(result.retryAfterSeconds));
@@ -88,4 +103,24 @@ export async function submitCredentials(
   await deps.audit.record(loginSucceeded({ personId: result.personId, identifierKind: result.identifierKind, clientId: pending.clientId, sharedDevice, context }));
   const returnTo = await deps.gateway.finishLogin(request.raw, reply.raw, { accountId: result.personId, remember: !sharedDevice });
   return reply.redirect(returnTo, 303);
+}
+
+/**
+ * Render the login form with 503 and Retry-After after the hash pool rejected
+ * the check. Nothing is audited, because the password was not checked and a
+ * record per rejected request would add load exactly when the server sheds
+ * it. The pool counts the rejections (HashPoolStats.rejectedTotal) and logs
+ * them at most once per 10 seconds.
+ */
+function showOverloaded(
+  deps: LoginFlowDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pending: PendingInteraction,
+  form: { identifier: string; sharedDevice: boolean },
+  error: OverloadedError,
+): Promise<FastifyReply> {
+  transition('credentials', 'credentials_rejected');
+  reply.header('retry-after', String(error.retryAfterSeconds));
+  return showLoginPage(deps, request, reply.code(503), pending, { ...form, errors: [], overloadRetryAfterSeconds: error.retryAfterSeconds });
 }

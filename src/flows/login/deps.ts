@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/events.js';
 import type { Config } from '../../config/load.js';
+import type { PasswordHasher } from '../../identity/password/hash.js';
 import type { ClientDirectory } from '../../oidc/clients.js';
 import type { InteractionGateway } from '../../oidc/interactions.js';
 import type { CsrfGuard } from '../../server/csrf.js';
@@ -21,4 +22,6 @@ export interface LoginFlowDeps {
   audit: AuditLog;
   /** Failed-attempt delays around the password check. */
   loginThrottle: LoginThrottle;
+  /** Password verification on the hash pool. Under overload it raises OverloadedError. */
+  passwords: PasswordHasher;
 }

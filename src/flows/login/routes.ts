@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InteractionExpiredError } from '../../errors/index.js';
 import type { PendingInteraction } from '../../oidc/interactions.js';
+import { allowFormRedirect } from '../../server/security-headers.js';
 import { showLoginPage, submitCredentials } from './credentials-step.js';
 import type { LoginFlowDeps } from './deps.js';
 import { abortToService, showRoleStep, submitRole } from './role-step.js';
@@ -9,12 +10,17 @@ import { transition } from './states.js';
 type Params = { uid: string };
 type Step = (deps: LoginFlowDeps, request: FastifyRequest, reply: FastifyReply, pending: PendingInteraction) => Promise<FastifyReply>;
 
-/** Load the interaction and make sure the URL's uid is the one the cookie belongs to. */
+/**
+ * Load the interaction and make sure the URL's uid is the one the cookie
+ * belongs to. Every form of the interaction's pages can end in a redirect to
+ * the service, so the page's form-action allows the service's origin.
+ */
 async function pendingFor(deps: LoginFlowDeps, request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
   const pending = await deps.gateway.load(request.raw, reply.raw);
   if (pending.uid !== request.params.uid) {
     throw new InteractionExpiredError();
   }
+  allowFormRedirect(reply.raw, pending.redirectUri);
   return pending;
 }
 

@@ -1,5 +1,5 @@
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
-import { hashPassword, verifyPassword } from '../../identity/password/hash.js';
+import type { PasswordHasher } from '../../identity/password/hash.js';
 import { checkPassword, type PasswordContext } from '../../identity/password/policy.js';
 import type { Person } from '../../storage/types.js';
 
@@ -39,15 +39,24 @@ function formProblems(person: Person, form: PasswordChangeForm): MessageKey[] {
  * the policy and differ from the current one. The policy's verdict is shown
  * only after the current password verified, so the form reveals nothing
  * to someone who does not know it.
+ *
+ * Raises OverloadedError when the hasher rejects the current-password check.
+ * The new password's hash then waits for the hasher, so a change whose
+ * current password verified is not rejected halfway.
  */
-export async function decidePasswordChange(person: Person, form: PasswordChangeForm, context: PasswordContext): Promise<PasswordChangeDecision> {
+export async function decidePasswordChange(
+  passwords: PasswordHasher,
+  person: Person,
+  form: PasswordChangeForm,
+  context: PasswordContext,
+): Promise<PasswordChangeDecision> {
   const problems = formProblems(person, form);
   if (problems.length > 0 || person.passwordHash === null) {
     return { outcome: 'rejected', status: 400, errors: problems };
   }
 
   const verification =
-    form.current.length > MAX_PASSWORD_INPUT_LENGTH ? { ok: false } : await verifyPassword(person.passwordHash, form.current);
+    form.current.length > MAX_PASSWORD_INPUT_LENGTH ? { ok: false } : await passwords.verifyPassword(person.passwordHash, form.current);
   if (!verification.ok) {
     return { outcome: 'rejected', status: 401, errors: ['password_change.error.current_wrong'] };
   }
@@ -62,5 +71,5 @@ export async function decidePasswordChange(person: Person, form: PasswordChangeF
   if (!check.ok) {
     return { outcome: 'rejected', status: 400, errors: check.reasons };
   }
-  return { outcome: 'accepted', passwordHash: await hashPassword(form.next) };
+  return { outcome: 'accepted', passwordHash: await passwords.hashPassword(form.next, { admission: 'wait' }) };
 }

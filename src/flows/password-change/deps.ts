@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../audit/events.js';
 import type { Config } from '../../config/load.js';
+import type { PasswordHasher } from '../../identity/password/hash.js';
 import type { PasswordContext } from '../../identity/password/policy.js';
 import type { SessionIdRotator, SessionReader } from '../../oidc/sessions.js';
 import type { CsrfGuard } from '../../server/csrf.js';
@@ -23,5 +24,7 @@ export interface PasswordChangeDeps {
   passwordContext(person: Person): Promise<PasswordContext>;
   /** Delays for failed current-password checks, shared with the login form. */
   throttle: Throttle;
+  /** Password hashing on the hash pool. Under overload it raises OverloadedError. */
+  passwords: PasswordHasher;
   logger: Logger;
 }

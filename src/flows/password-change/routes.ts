@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditContext } from '../../audit/context.js';
+import { OverloadedError } from '../../errors/index.js';
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
 import type { SsoSession } from '../../oidc/sessions.js';
 import { formField } from '../../server/form.js';
@@ -9,7 +10,7 @@ import { findPersonById, setPasswordHash } from '../../storage/people.js';
 import type { Person } from '../../storage/types.js';
 import { passwordChangedPage, passwordChangePage } from '../../ui/pages/password-change.js';
 import { canonicalIp } from '../../throttling/network.js';
-import { decidePasswordChange } from './change.js';
+import { decidePasswordChange, type PasswordChangeDecision } from './change.js';
 import type { PasswordChangeDeps } from './deps.js';
 import { PASSWORD_CHANGED_PATH, PASSWORD_CHANGE_PATH } from './paths.js';
 
@@ -27,13 +28,14 @@ async function signedInPerson(deps: PasswordChangeDeps, request: FastifyRequest,
   return { session, person };
 }
 
-function showForm(deps: PasswordChangeDeps, request: FastifyRequest, reply: FastifyReply, errors: MessageKey[]) {
+function showForm(deps: PasswordChangeDeps, request: FastifyRequest, reply: FastifyReply, errors: MessageKey[], overloadRetryAfterSeconds?: number) {
   const page = pageContextFor(request, deps.config.demo);
   const body = passwordChangePage(page, {
     action: PASSWORD_CHANGE_PATH,
     csrfToken: deps.csrf.issue(request, reply, CSRF_PURPOSE),
     cancelUrl: '/',
     errors,
+    overloadRetryAfterSeconds,
   });
   return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 }
@@ -56,6 +58,25 @@ async function applyChange(deps: PasswordChangeDeps, request: FastifyRequest, re
   return reply.redirect(PASSWORD_CHANGED_PATH, 303);
 }
 
+/** Return the hash pool's OverloadedError for a check submitted now, or undefined when the pool would admit it. */
+function admissionRejection(deps: PasswordChangeDeps): OverloadedError | undefined {
+  try {
+    deps.passwords.checkAdmission();
+    return undefined;
+  } catch (error) {
+    if (error instanceof OverloadedError) {
+      return error;
+    }
+    throw error;
+  }
+}
+
+/** Render the form with 503 and Retry-After. It is not audited, for the reason given at the login form's showOverloaded. */
+function showOverloaded(deps: PasswordChangeDeps, request: FastifyRequest, reply: FastifyReply, error: OverloadedError) {
+  reply.header('retry-after', String(error.retryAfterSeconds));
+  return showForm(deps, request, reply.code(503), [], error.retryAfterSeconds);
+}
+
 export function registerPasswordChange(app: FastifyInstance, deps: PasswordChangeDeps): void {
   app.get(PASSWORD_CHANGE_PATH, async (request, reply) => {
     const signedIn = await signedInPerson(deps, request, reply);
@@ -76,6 +97,11 @@ export function registerPasswordChange(app: FastifyInstance, deps: PasswordChang
       next: formField(request.body, 'new_password'),
       repeat: formField(request.body, 'new_password_repeat'),
     };
+    // Under overload the check is rejected before the throttle reserves the attempt, so nothing is written.
+    const rejection = admissionRejection(deps);
+    if (rejection !== undefined) {
+      return showOverloaded(deps, request, reply, rejection);
+    }
     // The current-password check gets the login form's delays, on a counter of
     // its own for the person and the shared one for the address, so a
     // taken-over session cannot guess at argon2 speed.
@@ -95,7 +121,17 @@ export function registerPasswordChange(app: FastifyInstance, deps: PasswordChang
       return showForm(deps, request, reply.code(429), ['password_change.error.throttled']);
     }
 
-    const decision = await decidePasswordChange(signedIn.person, form, await deps.passwordContext(signedIn.person));
+    let decision: PasswordChangeDecision;
+    try {
+      decision = await decidePasswordChange(deps.passwords, signedIn.person, form, await deps.passwordContext(signedIn.person));
+    } catch (error) {
+      // Nothing was decided, so nothing counts against the person or the address.
+      await reservation.release();
+      if (error instanceof OverloadedError) {
+        return showOverloaded(deps, request, reply, error);
+      }
+      throw error;
+    }
     if (decision.outcome === 'rejected' && decision.status === 401) {
       await reservation.record('failure');
       await deps.audit.record({

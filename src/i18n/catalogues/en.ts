@@ -85,6 +85,8 @@ export const en: Record<MessageKey, string> = {
   'error.identifier_taken': 'This phone, e-mail or SNILS already belongs to another account.',
   'error.form_invalid': 'The request could not be read. Reload the page and try again.',
   'error.not_found': 'Page not found.',
+  'error.overloaded': 'Too many sign-ins right now, try again in a few seconds.',
+  'error.temporarily_unavailable': 'The service is temporarily unavailable, try again in {wait}.',
   'error.back_home': 'Home',
 
   'password.policy.too_short':
@@ -138,6 +140,7 @@ export const en: Record<MessageKey, string> = {
   'audit.unknown_address': 'unknown',
 
   'throttle.retry_after': 'After several failed attempts, sign-in is paused for a while. Try again in {wait}.',
+  'overload.retry_after': 'Too many sign-ins right now, try again in {wait}.',
   'throttle.wait.seconds.one': '{count} second',
   // English has no few/many forms; the keys exist because the Russian catalogue defines them.
   'throttle.wait.seconds.few': '{count} seconds',

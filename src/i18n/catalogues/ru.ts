@@ -83,6 +83,8 @@ export const ru = {
   'error.identifier_taken': 'Этот телефон, адрес почты или СНИЛС уже принадлежит другой учётной записи.',
   'error.form_invalid': 'Запрос не удалось прочитать. Обновите страницу и попробуйте снова.',
   'error.not_found': 'Страница не найдена.',
+  'error.overloaded': 'Слишком много входов, попробуйте через несколько секунд.',
+  'error.temporarily_unavailable': 'Сервис временно недоступен, попробуйте через {wait}.',
   'error.back_home': 'На главную',
 
   'password.policy.too_short':
@@ -138,6 +140,7 @@ export const ru = {
   'audit.unknown_address': 'неизвестен',
 
   'throttle.retry_after': 'После нескольких неудачных попыток вход ненадолго приостановлен. Попробуйте снова через {wait}.',
+  'overload.retry_after': 'Слишком много входов, попробуйте через {wait}.',
   'throttle.wait.seconds.one': '{count} секунду',
   'throttle.wait.seconds.few': '{count} секунды',
   'throttle.wait.seconds.many': '{count} секунд',

@@ -29,11 +29,36 @@ export interface PasswordVerification {
 }
 
 /**
+ * Policy of a hasher with a bounded queue for a job it cannot start soon.
+ * With `reject` it raises OverloadedError when the expected wait exceeds the
+ * limit. With `wait` it queues the job whatever the wait.
+ */
+export type HashAdmission = 'reject' | 'wait';
+
+export interface HashJobOptions {
+  /** Defaults to `reject`. */
+  admission?: HashAdmission;
+}
+
+/**
+ * Password hashing as the login and the password change use it. The server
+ * runs it on the worker pool (hash-pooled.ts); the importer and the tests use
+ * libuvPasswordHasher below.
+ */
+export interface PasswordHasher {
+  hashPassword(plain: string, options?: HashJobOptions): Promise<string>;
+  verifyPassword(storedHash: string, plain: string, options?: HashJobOptions): Promise<PasswordVerification>;
+  verifyAgainstDummy(plain: string, options?: HashJobOptions): Promise<PasswordVerification>;
+  /** Raises OverloadedError when a job with `reject` admission would be rejected now. */
+  checkAdmission(): void;
+}
+
+/**
  * Applies NFKC, so that the same password typed on different keyboards or input methods
  * (fullwidth forms, ligatures, composed or decomposed accents) gives the same hash.
  * Hashing and verifying both go through this function. The password is never truncated.
  */
-function normalizePassword(plain: string): string {
+export function normalizePassword(plain: string): string {
   return plain.normalize('NFKC');
 }
 
@@ -52,7 +77,8 @@ export async function verifyPassword(storedHash: string, plain: string): Promise
   return { ok, needsRehash: ok && isBelowCurrentParameters(storedHash) };
 }
 
-function isBelowCurrentParameters(storedHash: string): boolean {
+/** Check whether a stored PHC string uses weaker parameters than PASSWORD_HASH_PARAMETERS. */
+export function isBelowCurrentParameters(storedHash: string): boolean {
   const stored = parseOptions(storedHash);
   const current = PASSWORD_HASH_PARAMETERS;
   return (
@@ -85,3 +111,15 @@ export function prepareDummyHash(): Promise<string> {
   dummyHash ??= hash(randomBytes(32).toString('base64url'), PASSWORD_HASH_PARAMETERS);
   return dummyHash;
 }
+
+/**
+ * The functions above as a PasswordHasher. They run on the libuv thread pool,
+ * whose queue has no bound, so admission options are ignored and
+ * checkAdmission never raises.
+ */
+export const libuvPasswordHasher: PasswordHasher = {
+  hashPassword: (plain) => hashPassword(plain),
+  verifyPassword: (storedHash, plain) => verifyPassword(storedHash, plain),
+  verifyAgainstDummy: (plain) => verifyAgainstDummy(plain),
+  checkAdmission: () => undefined,
+};

@@ -5,12 +5,14 @@ import { layout, type PageContext } from '../layout.js';
 export interface ErrorPageModel {
   messageKey: MessageKey;
   requestId: string | null;
+  /** Values for the message's placeholders, such as `{wait}`. */
+  params?: Record<string, string | number>;
 }
 
 export function errorPage(page: PageContext, model: ErrorPageModel): string {
   const { t } = page;
   const body = html`<h1>${t('error.title')}</h1>
-<p role="alert">${t(model.messageKey)}</p>
+<p role="alert">${t(model.messageKey, model.params)}</p>
 ${model.requestId === null ? '' : html`<p class="hint">${t('error.request_id', { id: model.requestId })}</p>`}
 <p><a href="/">${t('error.back_home')}</a></p>`;
   return layout(page, t('error.title'), body);

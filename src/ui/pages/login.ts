@@ -1,5 +1,5 @@
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
-import { retryAfterText } from '../../throttling/wait-text.js';
+import { retryAfterText, waitText } from '../../throttling/wait-text.js';
 import { html } from '../html.js';
 import { layout, type PageContext } from '../layout.js';
 
@@ -13,17 +13,20 @@ export interface LoginPageModel {
   errors: MessageKey[];
   /** Set while a failed-attempt delay runs: the page says when to try again. */
   retryAfterSeconds?: number;
+  /** Set when the server was too busy to check the password: the page tells the person to try again after this many seconds. */
+  overloadRetryAfterSeconds?: number;
 }
 
 export function loginPage(page: PageContext, model: LoginPageModel): string {
   const { t } = page;
-  const hasErrors = model.errors.length > 0;
+  const overload = model.overloadRetryAfterSeconds;
+  const hasErrors = model.errors.length > 0 || overload !== undefined;
   const describedBy = hasErrors ? 'login-errors' : undefined;
 
   const errorBox = hasErrors
     ? html`<div class="errors" id="login-errors" role="alert" tabindex="-1">
   <p class="errors-heading">${t('login.errors_heading')}</p>
-  <ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}</ul>
+  <ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}${overload === undefined ? '' : html`<li>${t('overload.retry_after', { wait: waitText(t, page.locale, overload) })}</li>`}</ul>
   ${model.retryAfterSeconds === undefined ? '' : html`<p>${retryAfterText(t, page.locale, model.retryAfterSeconds)}</p>`}
 </div>`
     : '';

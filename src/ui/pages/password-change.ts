@@ -1,4 +1,5 @@
 import type { MessageKey } from '../../i18n/catalogues/ru.js';
+import { waitText } from '../../throttling/wait-text.js';
 import { html } from '../html.js';
 import { layout, type PageContext } from '../layout.js';
 
@@ -7,6 +8,8 @@ export interface PasswordChangePageModel {
   csrfToken: string;
   cancelUrl: string;
   errors: MessageKey[];
+  /** Set when the server was too busy to check the password: the page tells the person to try again after this many seconds. */
+  overloadRetryAfterSeconds?: number;
 }
 
 /**
@@ -17,14 +20,15 @@ export interface PasswordChangePageModel {
  */
 export function passwordChangePage(page: PageContext, model: PasswordChangePageModel): string {
   const { t } = page;
-  const hasErrors = model.errors.length > 0;
+  const overload = model.overloadRetryAfterSeconds;
+  const hasErrors = model.errors.length > 0 || overload !== undefined;
   const invalid = hasErrors ? html` aria-invalid="true" aria-describedby="password-change-errors"` : '';
 
   // The id login-errors lets the page script move focus to the messages.
   const errorBox = hasErrors
     ? html`<div class="errors" id="login-errors" role="alert" tabindex="-1">
   <p class="errors-heading" id="password-change-errors">${t('password_change.errors_heading')}</p>
-  <ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}</ul>
+  <ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}${overload === undefined ? '' : html`<li>${t('overload.retry_after', { wait: waitText(t, page.locale, overload) })}</li>`}</ul>
 </div>`
     : '';
 

@@ -1,0 +1,116 @@
+import type { Redis } from 'ioredis';
+import { StorageError } from '../../errors/index.js';
+import { callRedis, type RedisFailureReport } from '../../redis/errors.js';
+import { AlreadyConsumedError } from '../errors.js';
+import type { OidcAdapter, OidcAdapterClass, OidcPayload } from '../oidc-adapter.js';
+import { CONSUMABLE_MODELS, SESSION_MODEL, type KeyLayout, type ModelKeys } from './keys.js';
+import { decodeRecord } from './record-codec.js';
+import { executeTransaction, queueIndexWrites, queueRecordWrite } from './record-writes.js';
+import type { OidcScriptCommands } from './scripts.js';
+
+export interface RedisOidcAdapterOptions {
+  redis: Redis & OidcScriptCommands;
+  keys: KeyLayout;
+  /** Epoch milliseconds; tests pass a fake clock. Redis TTLs still run on the server's own clock. */
+  clock?: () => number;
+  /** Receives every failed command, for the log. */
+  report?: RedisFailureReport;
+}
+
+/**
+ * Create the adapter class for oidc-provider models kept in Redis. It behaves
+ * like the SQL adapter (src/storage/oidc-adapter.ts): a record lives for its
+ * expiresIn as a Redis TTL, and a consumed record stays consumed. Of two
+ * concurrent consumers on any number of nodes, exactly one succeeds. See
+ * keys.ts for the layout.
+ */
+export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(options: RedisOidcAdapterOptions): OidcAdapterClass<P> {
+  const { redis, keys } = options;
+  const clock = options.clock ?? Date.now;
+  const call = <T>(operation: string, run: () => Promise<T>) => callRedis(operation, run, options.report);
+
+  return class RedisOidcAdapter implements OidcAdapter<P> {
+    readonly model: string;
+    readonly #keys: ModelKeys;
+    readonly #consumable: boolean;
+
+    constructor(name: string) {
+      this.model = name;
+      this.#keys = keys.model(name);
+      this.#consumable = CONSUMABLE_MODELS.has(name);
+    }
+
+    async upsert(id: string, payload: P, expiresIn?: number): Promise<void> {
+      const now = clock();
+      // Redis rejects a TTL of 0 or less; a record saved as already expired lives 1 ms, as good as gone.
+      const ttlMs = expiresIn === undefined ? undefined : Math.max(1, Math.ceil(expiresIn * 1000));
+      const write = { keys, model: this.model, modelKeys: this.#keys, consumable: this.#consumable, id, payload, ttlMs, now };
+      const transaction = redis.multi();
+      queueRecordWrite(transaction, write);
+      queueIndexWrites(transaction, write);
+      await executeTransaction(`${this.model}.upsert`, transaction, options.report);
+    }
+
+    async find(id: string): Promise<P | undefined> {
+      const key = this.#keys.record(id);
+      const operation = `${this.model}.find`;
+      if (this.#consumable) {
+        const [json, consumed] = await call(operation, () => redis.hmget(key, 'p', 'c'));
+        return json === null || json === undefined ? undefined : decodeRecord<P>(id, this.model, json, consumed);
+      }
+      const json = await call(operation, () => redis.get(key));
+      if (json === null) {
+        return undefined;
+      }
+      const payload = decodeRecord<P>(id, this.model, json, null);
+      // A session stays stored past its expiry for the logout sweep (SESSION_SWEEP_GRACE_MS), but is gone for readers.
+      if (this.model === SESSION_MODEL && typeof payload.exp === 'number' && payload.exp * 1000 <= clock()) {
+        return undefined;
+      }
+      return payload;
+    }
+
+    async findByUid(uid: string): Promise<P | undefined> {
+      if (this.model !== SESSION_MODEL) {
+        return undefined;
+      }
+      const id = await call('Session.findByUid', () => redis.get(keys.sessionUid(uid)));
+      const payload = id === null ? undefined : await this.find(id);
+      return payload?.uid === uid ? payload : undefined;
+    }
+
+    async findByUserCode(userCode: string): Promise<P | undefined> {
+      const id = await call(`${this.model}.findByUserCode`, () => redis.get(this.#keys.userCode(userCode)));
+      const payload = id === null ? undefined : await this.find(id);
+      return payload?.userCode === userCode ? payload : undefined;
+    }
+
+    /** Mark the record consumed in one script, so of two concurrent consumers exactly one succeeds. */
+    async consume(id: string): Promise<void> {
+      if (!this.#consumable) {
+        throw new StorageError(`${this.model} records cannot be consumed`);
+      }
+      const consumedAt = Math.floor(clock() / 1000);
+      const consumed = await call(`${this.model}.consume`, () => redis.oidcConsume(this.#keys.record(id), consumedAt));
+      if (consumed !== 1) {
+        throw new AlreadyConsumedError(this.model);
+      }
+    }
+
+    async destroy(id: string): Promise<void> {
+      const key = this.#keys.record(id);
+      const operation = `${this.model}.destroy`;
+      if (this.model === SESSION_MODEL) {
+        await call(operation, () => redis.oidcDestroySession(key, keys.sessionExpiry, id, keys.sessionUid('')));
+        return;
+      }
+      // A grant index or user code entry left behind points to nothing and expires with its TTL.
+      await call(operation, () => redis.del(key));
+    }
+
+    /** Delete every grant-bound record of the grant kept in Redis, whichever model this adapter serves. */
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await call(`${this.model}.revokeByGrantId`, () => redis.oidcRevokeGrant(keys.grantIndex(grantId), keys.prefix));
+    }
+  };
+}
