@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { TestBrowser, type Hop } from './helpers/browser.js';
 import { logsOnFailure, startFaultCluster, type FaultCluster } from './helpers/faults-cluster.js';
-import { assertCleanFailure, boundedFetch, NODE_NAMES, rawRefresh, readiness, waitForReadiness } from './helpers/faults-probes.js';
+import { assertCleanFailure, assertCleanFailureOrLoginRedirect, boundedFetch, NODE_NAMES, rawRefresh, readiness, waitForReadiness } from './helpers/faults-probes.js';
 import { authorizationRequest, callbackUrl, client, DEMO_PASSWORD, passwordLogin, redeem, submitLogin, type RelyingParty } from './helpers/oidc-flow.js';
 import { privateServicesAvailable } from './helpers/private-services.js';
 import { serviceGate } from './helpers/services.js';
@@ -92,7 +92,7 @@ describe('PostgreSQL restart under two nodes', await serviceGate(privateServices
         assert.equal((await boundedFetch(`${cluster.nodes[name].origin}/healthz`)).status, 200, `${label}: /healthz`);
         assertCleanFailure(await rawRefresh(cluster, 'dnevnik', refreshToken), `${label}: refresh grant`);
         const newAuth = await authorizationRequest(dnevnik);
-        assertCleanFailure(await boundedFetch(newAuth.url.toString()), `${label}: authorization request`);
+        assertCleanFailureOrLoginRedirect(await boundedFetch(newAuth.url.toString()), `${label}: authorization request`);
         assertCleanFailure(await submitLogin(browser, form, '+79160000001', DEMO_PASSWORD), `${label}: login form post`);
       }
     } finally {
@@ -126,7 +126,7 @@ describe('PostgreSQL restart under two nodes', await serviceGate(privateServices
         cluster.use(name);
         const label = `node ${name.toUpperCase()} with the database frozen`;
         assertCleanFailure(await rawRefresh(cluster, 'dnevnik', tokens.refresh_token as string), `${label}: refresh grant`);
-        assertCleanFailure(await boundedFetch((await authorizationRequest(dnevnik)).url.toString()), `${label}: authorization request`);
+        assertCleanFailureOrLoginRedirect(await boundedFetch((await authorizationRequest(dnevnik)).url.toString()), `${label}: authorization request`);
       }
     } finally {
       await cluster.postgres.thaw();

@@ -31,10 +31,31 @@ export function importCompleted(file: string, summary: ImportSummary): AuditEven
   };
 }
 
-/** `keys.rotated`: how many keys were retired and deleted; key ids stay out, key material never comes near. */
-export function keysRotated(result: { retired: readonly string[]; deleted: readonly string[] }): AuditEvent {
+/** The `propusk keys` subcommand behind a `keys.rotated` event. */
+export type KeyRotationStep = 'stage' | 'activate' | 'rotate';
+
+/** Kids of the keys that one `propusk keys` step changed, by what happened to them. */
+export interface KeyRotationResult {
+  staged: readonly string[];
+  activated: readonly string[];
+  retired: readonly string[];
+  deleted: readonly string[];
+}
+
+/**
+ * `keys.rotated`: the step, and how many keys it staged, activated, retired
+ * and deleted; key ids stay out, key material never comes near.
+ */
+export function keysRotated(step: KeyRotationStep, result: KeyRotationResult): AuditEvent {
   return {
     type: 'keys.rotated',
-    details: { retired: result.retired.length, deleted: result.deleted.length, osUser: operatingSystemUser() },
+    details: {
+      step,
+      staged: result.staged.length,
+      activated: result.activated.length,
+      retired: result.retired.length,
+      deleted: result.deleted.length,
+      osUser: operatingSystemUser(),
+    },
   };
 }

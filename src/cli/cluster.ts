@@ -18,9 +18,12 @@ const KILL_MARGIN_MS = 5000;
  *    it also imports the demo school and starts the demo relying party, whose
  *    sessions live in memory and so must live in one process. Workers then
  *    find everything in place and never race to create it.
- * 2. Forks N workers that each build the app and listen on the shared port
- *    (node:cluster hands each new connection to one of them), and replaces a
- *    worker that dies, after a growing delay.
+ * 2. Forks N workers that each build the app and listen on the shared port,
+ *    and replaces a worker that dies, after a growing delay. The workers
+ *    accept connections from the shared socket themselves (SCHED_NONE): with
+ *    node:cluster's default round-robin, the primary accepts and hands each
+ *    connection over, and one handed to a worker that just died stays open
+ *    in the primary with no answer (nodejs/node#21746).
  * 3. Runs the housekeeping timer, once per node instead of once per worker.
  * 4. Aggregates the workers' metrics for /metrics (src/metrics/cluster-metrics.ts).
  * 5. On SIGTERM or SIGINT, forwards SIGTERM to every worker, waits until all
@@ -42,6 +45,7 @@ export async function runClusterPrimary(config: Config, logger: Logger, count: n
   await runtime.hashPool.close();
 
   // Each worker inherits the environment, PROPUSK_WORKERS included, and runs `propusk start` again.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const slots = createWorkerSlots({ count, logger, fork: () => cluster.fork() });
   serveClusterMetrics(() => slots.listening(), logger);
   let housekeeping: { stop(): void } | undefined;

@@ -1,15 +1,9 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createAuditLog } from '../audit/log.js';
-import { importCompleted, keysRotated } from '../audit/operator-events.js';
+import { importCompleted } from '../audit/operator-events.js';
 import type { Config } from '../config/load.js';
 import { InputError } from '../errors/index.js';
 import { importFile } from '../importer/index.js';
-import { rotateKeys } from '../keys/keystore.js';
-import { resolveMasterKey } from '../keys/master-key.js';
-import { createSealer } from '../keys/sealer.js';
-import { openDatabase } from '../storage/database.js';
-import { migrateToLatest } from '../storage/migrations/migrate.js';
 import { openRuntime } from '../server/runtime.js';
 import { openMigratedStore } from './data-key-commands.js';
 
@@ -43,24 +37,5 @@ export async function importCommand(config: Config, logger: Logger, file: string
     );
   } finally {
     await runtime.store.close();
-  }
-}
-
-/**
- * `propusk keys rotate`: a new generation of signing and cookie keys becomes
- * current; the previous ones stay published, so tokens and cookies issued
- * before still verify. Running nodes pick the new keys up when restarted.
- */
-export async function rotateKeysCommand(config: Config, logger: Logger): Promise<void> {
-  const store = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
-  try {
-    await migrateToLatest(store, logger);
-    const master = await resolveMasterKey(config.masterKey, config.dataDir);
-    const sealer = createSealer(master.key);
-    const result = await store.db.transaction().execute((trx) => rotateKeys(trx, sealer));
-    logger.info({ retired: result.retired.length, deleted: result.deleted.length }, 'keys rotated; restart every node to sign with the new keys');
-    await createAuditLog(store, logger).record(keysRotated(result));
-  } finally {
-    await store.close();
   }
 }

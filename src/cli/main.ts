@@ -1,10 +1,12 @@
-import { loadConfig } from '../config/load.js';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../config/load.js';
 import { InputError, PropuskError } from '../errors/index.js';
 import { createLogger } from '../logging/logger.js';
 import { auditCommand } from './audit.js';
 import { peopleCommand } from './people-commands.js';
-import { importCommand, migrateCommand, rotateKeysCommand } from './commands.js';
+import { importCommand, migrateCommand } from './commands.js';
 import { rotateDataKeyCommand } from './data-key-commands.js';
+import { activateKeysCommand, rotateKeysCommand, stageKeysCommand } from './key-commands.js';
 
 const USAGE = `Usage: propusk <command>
 
@@ -15,7 +17,12 @@ Commands:
                      or one per CPU. --workers 1 runs a single process.
   migrate            Apply pending database migrations and exit.
   import FILE.json   Create or update organizations, services and people from a file.
-  keys rotate        Make a new generation of signing and cookie keys current.
+  keys stage         Add a new generation of signing and cookie keys that
+                     nodes publish and accept after a restart, but do not
+                     sign with yet. Then restart every node.
+  keys activate      Make the staged generation current and keep the old one
+                     published. Then restart every node.
+  keys rotate        Stage and activate in one step, for a single node.
   keys rotate-data   Make a new identifier data key current and re-encrypt
                      phones, e-mails and СНИЛС with it; no restart needed.
   audit [OPTIONS]    List security events, newest first. Options:
@@ -32,6 +39,25 @@ Commands:
   help               Show this text.
 
 Configuration comes from environment variables; see docs/configuration.md.`;
+
+const KEY_SUBCOMMANDS = '`keys stage`, `keys activate`, `keys rotate` and `keys rotate-data`';
+
+function keysCommand(config: Config, logger: Logger, subcommand: string | undefined): Promise<void> {
+  switch (subcommand) {
+    case 'stage':
+      return stageKeysCommand(config, logger);
+    case 'activate':
+      return activateKeysCommand(config, logger);
+    case 'rotate':
+      return rotateKeysCommand(config, logger);
+    case 'rotate-data':
+      return rotateDataKeyCommand(config, logger);
+    case undefined:
+      throw new InputError(`Missing subcommand: the subcommands are ${KEY_SUBCOMMANDS}`);
+    default:
+      throw new InputError(`Unknown keys subcommand "${subcommand}": the subcommands are ${KEY_SUBCOMMANDS}`);
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -58,17 +84,7 @@ async function main(argv: string[]): Promise<void> {
     case 'audit':
       return auditCommand(config, logger, args);
     case 'keys':
-      if (args[0] === 'rotate') {
-        return rotateKeysCommand(config, logger);
-      }
-      if (args[0] === 'rotate-data') {
-        return rotateDataKeyCommand(config, logger);
-      }
-      throw new InputError(
-        args[0] === undefined
-          ? 'Missing subcommand: usage is `propusk keys rotate` or `propusk keys rotate-data`'
-          : `Unknown keys subcommand "${args[0]}": the subcommands are \`keys rotate\` and \`keys rotate-data\``,
-      );
+      return keysCommand(config, logger, args[0]);
     default:
       throw new InputError(`Unknown command "${command}". Run \`propusk help\` for the list.`);
   }

@@ -4,9 +4,18 @@ import { listIdentifiers } from '../storage/identifiers.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import type { Person } from '../storage/types.js';
 
-/** Standard OIDC person claims; oidc-provider releases them by scope. The СНИЛС is never a claim. */
-export async function personClaims(db: Kysely<DatabaseSchema>, cipher: IdentifierCipher, person: Person): Promise<Record<string, unknown>> {
-  const identifiers = await listIdentifiers(db, cipher, person.id);
+/**
+ * Build the standard OIDC person claims, which oidc-provider releases by
+ * scope. The СНИЛС is never a claim. With `withContacts` false the e-mail and
+ * phone are left out, which spares reading and decrypting the identifiers.
+ */
+export async function personClaims(
+  db: Kysely<DatabaseSchema>,
+  cipher: IdentifierCipher,
+  person: Person,
+  withContacts = true,
+): Promise<Record<string, unknown>> {
+  const identifiers = withContacts ? await listIdentifiers(db, cipher, person.id) : [];
   const email = identifiers.find((identifier) => identifier.kind === 'email');
   const phone = identifiers.find((identifier) => identifier.kind === 'phone');
   const name = fullName(person);

@@ -9,6 +9,21 @@ import type { DatabaseSchema } from '../storage/schema.js';
 import { findGrantRole } from '../storage/grant-roles.js';
 import { findPersonById } from '../storage/people.js';
 import type { ClientDirectory } from './clients.js';
+import { CLAIMS_BY_SCOPE } from './scopes.js';
+
+const CONTACT_CLAIMS: readonly string[] = [...CLAIMS_BY_SCOPE.email, ...CLAIMS_BY_SCOPE.phone];
+
+/**
+ * True when the e-mail or phone may be released: their scope was granted, or
+ * a claims request parameter names one of their claims.
+ */
+function needsContacts(scope: string, requested: Readonly<Record<string, unknown>> | undefined): boolean {
+  const scopes = scope.split(' ');
+  if (scopes.includes('email') || scopes.includes('phone')) {
+    return true;
+  }
+  return requested !== undefined && CONTACT_CLAIMS.some((claim) => claim in requested);
+}
 
 /**
  * oidc-provider's findAccount. The `role` claim is the role bound to the
@@ -27,8 +42,9 @@ export function createFindAccount(db: Kysely<DatabaseSchema>, identifiers: Ident
 
     return {
       accountId: sub,
-      async claims(): Promise<AccountClaims> {
-        const claims: AccountClaims = { sub, ...(await personClaims(db, identifiers, person)) };
+      async claims(_use, scope, requested): Promise<AccountClaims> {
+        const withContacts = needsContacts(scope, requested);
+        const claims: AccountClaims = { sub, ...(await personClaims(db, identifiers, person, withContacts)) };
         const profile = clientId === undefined ? undefined : await clients.profile(clientId);
         if (profile === undefined) {
           return claims;

@@ -26,10 +26,13 @@ export function registerErrorHandling(app: FastifyInstance, demo: boolean): void
       status = error.statusCode as number;
     }
 
-    if (status >= 500) {
+    // errorCode, not code: the log redaction blanks every `code` field, which is meant for authorization codes.
+    if (unavailable !== undefined) {
+      request.log.warn({ errorCode: unavailable.code, status }, 'request deferred: a store is unavailable');
+    } else if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else {
-      request.log.info({ code: error.code, status }, 'request rejected');
+      request.log.info({ errorCode: error.code, status }, 'request rejected');
     }
 
     const messageKey =
@@ -57,7 +60,7 @@ export function registerErrorHandling(app: FastifyInstance, demo: boolean): void
 
 /** Fastify's own early errors (an invalid URL) as a Propusk error page; the URL is not echoed. */
 export function renderFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, demo: boolean) {
-  request.log.info({ code: error.code }, 'request rejected before routing');
+  request.log.info({ errorCode: error.code }, 'request rejected before routing');
   const page = pageContextFor(request, demo);
   return reply
     .code(400)

@@ -22,6 +22,21 @@ export function idleLifetimeMs(lifetimes: SessionLifetimes, sharedDevice: boolea
   return Math.min(lifetimes.idle * 1000, absoluteLifetimeMs(lifetimes, sharedDevice));
 }
 
+/** The maximum interval between two recorded activities of a session, in milliseconds. */
+const MAX_ACTIVITY_WRITE_INTERVAL_MS = 60_000;
+
+/**
+ * Return how stale a session's recorded last activity may get before a
+ * request of its browser records it again: 1/60 of the idle timeout, at most
+ * a minute. Requests in between record nothing, which saves a database
+ * write on most requests.
+ * The recorded time then lags the real one by less than this interval, so an
+ * idle session ends at most this much early, never late.
+ */
+export function activityWriteIntervalMs(lifetimes: SessionLifetimes, sharedDevice: boolean): number {
+  return Math.min(MAX_ACTIVITY_WRITE_INTERVAL_MS, idleLifetimeMs(lifetimes, sharedDevice) / 60);
+}
+
 /**
  * Return the seconds left until the absolute end of a session, for
  * oidc-provider's `ttl.Session`. The provider saves a session on each request

@@ -4,8 +4,9 @@ import type { OidcAdapter, OidcPayload } from '../storage/oidc-adapter.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { deleteSessionRecords, findSessionActivity, recordSessionActivity, touchSessionActivity } from '../storage/session-activity.js';
 import type { SessionEndReason, SessionEvents } from './events.js';
-import { absoluteLifetimeMs, judgeSession, type SessionLifetimes, type SessionVerdict } from './lifetimes.js';
+import { absoluteLifetimeMs, activityWriteIntervalMs, judgeSession, type SessionLifetimes, type SessionVerdict } from './lifetimes.js';
 import { endedSession, signedInSession, type SignedInSession } from './session-payload.js';
+import { createUnchangedSaves } from './unchanged-saves.js';
 
 export interface SessionGuardDeps {
   db: Kysely<DatabaseSchema>;
@@ -36,9 +37,14 @@ const END_REASONS: Record<Exclude<SessionVerdict, 'valid'>, SessionEndReason> = 
  * is destroyed, and the provider then finds no session: the authorization
  * endpoint asks for a login, `prompt=none` gets login_required, and tokens
  * bound to the session stop working.
+ *
+ * Neither write happens on every request: a lookup records activity only
+ * when the recorded time is older than activityWriteIntervalMs, and a save
+ * of an unchanged payload is skipped (see UnchangedSaves).
  */
 export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapterGuard {
   const clock = deps.clock ?? Date.now;
+  const unchangedSaves = createUnchangedSaves();
 
   return (inner) => {
     const admit = async (payload: OidcPayload | undefined, fromBrowser: boolean): Promise<OidcPayload | undefined> => {
@@ -50,8 +56,11 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
       const facts = await findSessionActivity(deps.db, session.uid);
       const verdict = judgeSession(facts?.personId === session.accountId ? facts : undefined, deps.lifetimes, now, fromBrowser);
       if (verdict === 'valid') {
-        if (fromBrowser) {
-          await touchSessionActivity(deps.db, session.uid, now);
+        if (fromBrowser && facts !== undefined) {
+          if (now - facts.lastActiveAt >= activityWriteIntervalMs(deps.lifetimes, facts.sharedDevice)) {
+            await touchSessionActivity(deps.db, session.uid, now);
+          }
+          unchangedSaves.remember(session.id, payload, now);
         }
         return payload;
       }
@@ -69,6 +78,10 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
 
     return {
       async upsert(id, payload, expiresIn) {
+        // The lookup at the start of this request recorded the activity, and an unchanged payload keeps its row valid.
+        if (unchangedSaves.isUnchanged(id, payload, clock())) {
+          return;
+        }
         await inner.upsert(id, payload, expiresIn);
         const session = signedInSession({ ...payload, jti: id });
         if (session !== undefined) {
@@ -79,7 +92,10 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
       findByUid: async (uid) => admit(await inner.findByUid(uid), false),
       findByUserCode: (userCode) => inner.findByUserCode(userCode),
       consume: (id) => inner.consume(id),
-      destroy: (id) => inner.destroy(id),
+      destroy: (id) => {
+        unchangedSaves.forget(id);
+        return inner.destroy(id);
+      },
       revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
     };
   };

@@ -63,6 +63,11 @@ function openSqlite(file: string): Store {
     chmodSync(file, 0o600);
   }
   database.pragma('journal_mode = WAL');
+  // FULL syncs the WAL on every commit. better-sqlite3 12 builds SQLite with
+  // SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so without this line a reopened WAL file runs NORMAL, which
+  // can lose the last commits at a power loss: a consumed code or refresh token would then work
+  // again (docs/decisions/0012-hot-path-costs.md).
+  database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
 

@@ -38,6 +38,21 @@ export async function setKeyStatus(db: Db, kid: string, status: KeyStatus): Prom
   return result.numUpdatedRows > 0n;
 }
 
+/**
+ * Write-lock the current keys for the rest of the transaction, so that two
+ * key commands never both act on the same state. The no-op update works on
+ * both databases. PostgreSQL locks the rows, so a second command waits and
+ * its later reads see the first one's changes. SQLite takes its single
+ * write lock, so a second command waits or fails with SQLITE_BUSY.
+ */
+export async function lockCurrentKeys(db: Db): Promise<void> {
+  await db
+    .updateTable('keys')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('status', '=', 'current')
+    .execute();
+}
+
 /** Returns false when no key has this kid. */
 export async function deleteKey(db: Db, kid: string): Promise<boolean> {
   const result = await db.deleteFrom('keys').where('kid', '=', kid).executeTakeFirst();

@@ -9,7 +9,8 @@ export type PersonStatus = 'active' | 'blocked';
 export type IdentifierKind = 'phone' | 'email' | 'snils';
 export type RoleKind = 'student' | 'parent' | 'teacher' | 'staff' | 'admin';
 export type KeyUse = 'sig' | 'cookie';
-export type KeyStatus = 'current' | 'previous';
+/** `current` signs, `next` is staged (published and accepted, not yet signing), `previous` only verifies. */
+export type KeyStatus = 'current' | 'next' | 'previous';
 
 export interface Organization {
   /** Stable key from the school records, for example "school-1". */

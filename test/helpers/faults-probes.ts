@@ -82,6 +82,20 @@ export function assertCleanFailure(result: HttpResult, label: string, expected?:
 }
 
 /** Assert the documented response while a store is down: 503 with a Retry-After of whole seconds, nothing internal shown. */
+/**
+ * Assert the answer to an authorization request while the database is out: a
+ * clean 5xx, or the redirect to the login page when the node needed no
+ * database for it (the service is in its short per-process cache and the
+ * interaction goes to Redis).
+ */
+export function assertCleanFailureOrLoginRedirect(result: HttpResult, label: string): void {
+  if (result.status === 303) {
+    assert.match(result.headers.get('location') ?? '', /^\/interaction\/[\w-]+$/, `${label}: a 303 must lead to the login page`);
+    return;
+  }
+  assertCleanFailure(result, label);
+}
+
 export function assertRetryLater(result: HttpResult, label: string): void {
   assertCleanFailure(result, label, 503);
   const retryAfter = result.headers.get('retry-after');

@@ -57,14 +57,19 @@ async function refreshTokens(
     session.tokens = toTokenSet(response, tokens);
     session.claims = response.claims() ?? session.claims;
   } catch (error) {
-    // The refresh token is unusable (e.g. the Propusk session ended), so the
-    // demo signs the person out locally, and the error page offers a new sign-in.
     context.logger.warn({ clientId: context.service.clientId, error: summarizeError(error) }, 'refresh token grant failed');
-    session.tokens = undefined;
-    session.claims = undefined;
     const code = error instanceof client.ResponseBodyError ? error.error : 'invalid_response';
+    // temporarily_unavailable (Propusk's store is down) leaves the refresh token
+    // unused, so the demo keeps it for a later try. Any other error means the
+    // token is unusable (e.g. the Propusk session ended): the demo signs the
+    // person out locally, and the error page offers a new sign-in.
+    if (code !== 'temporarily_unavailable') {
+      session.tokens = undefined;
+      session.claims = undefined;
+    }
     const text = messagesFor(languageOf(request));
-    return sendErrorPage(request, reply, context.service, 502, { explanation: text.refreshFailed, code });
+    const explanation = code === 'temporarily_unavailable' ? text.refreshUnavailable : text.refreshFailed;
+    return sendErrorPage(request, reply, context.service, 502, { explanation, code });
   }
 
   session.notice = 'tokensRefreshed';

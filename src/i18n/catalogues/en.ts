@@ -141,6 +141,7 @@ export const en: Record<MessageKey, string> = {
 
   'throttle.retry_after': 'After several failed attempts, sign-in is paused for a while. Try again in {wait}.',
   'overload.retry_after': 'Too many sign-ins right now, try again in {wait}.',
+  'overload.password_change_retry_after': 'Too many password checks right now, try again in {wait}.',
   'throttle.wait.seconds.one': '{count} second',
   // English has no few/many forms; the keys exist because the Russian catalogue defines them.
   'throttle.wait.seconds.few': '{count} seconds',

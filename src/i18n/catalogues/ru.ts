@@ -141,6 +141,7 @@ export const ru = {
 
   'throttle.retry_after': 'После нескольких неудачных попыток вход ненадолго приостановлен. Попробуйте снова через {wait}.',
   'overload.retry_after': 'Слишком много входов, попробуйте через {wait}.',
+  'overload.password_change_retry_after': 'Сейчас слишком много проверок паролей, попробуйте через {wait}.',
   'throttle.wait.seconds.one': '{count} секунду',
   'throttle.wait.seconds.few': '{count} секунды',
   'throttle.wait.seconds.many': '{count} секунд',

@@ -39,7 +39,7 @@ ${errorBox}
   <div class="field">
     <label for="login">${t('login.identifier_label')}</label>
     <input id="login" name="login" type="text" value="${model.identifier}" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="320"
-      aria-describedby="login-hint${describedBy === undefined ? '' : ` ${describedBy}`}"${hasErrors ? html` aria-invalid="true"` : ''}>
+      aria-describedby="login-hint${describedBy === undefined ? '' : ` ${describedBy}`}"${model.errors.length > 0 ? html` aria-invalid="true"` : ''}>
     <p class="hint" id="login-hint">${t('login.identifier_hint')}</p>
   </div>
   <div class="field">

@@ -28,7 +28,7 @@ export function passwordChangePage(page: PageContext, model: PasswordChangePageM
   const errorBox = hasErrors
     ? html`<div class="errors" id="login-errors" role="alert" tabindex="-1">
   <p class="errors-heading" id="password-change-errors">${t('password_change.errors_heading')}</p>
-  <ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}${overload === undefined ? '' : html`<li>${t('overload.retry_after', { wait: waitText(t, page.locale, overload) })}</li>`}</ul>
+  <ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}${overload === undefined ? '' : html`<li>${t('overload.password_change_retry_after', { wait: waitText(t, page.locale, overload) })}</li>`}</ul>
 </div>`
     : '';
 
