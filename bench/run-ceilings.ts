@@ -4,9 +4,10 @@ import { measureArgon2Ceiling } from './ceilings/argon2.js';
 import { startBareProvider, startTrivialServer, type RunningCeilingServer } from './ceilings/servers.js';
 import { trivialRequest } from './ceilings/trivial-request.js';
 import type { BenchDataset } from './dataset.js';
-import { measureScenario, type ScenarioResult } from './measure.js';
+import { measureScenarios } from './measure-all.js';
+import type { ScenarioResult } from './measure.js';
 import type { BenchOptions } from './options.js';
-import { progress, summarise } from './progress.js';
+import { progress } from './progress.js';
 import type { CeilingRun } from './run-record.js';
 import type { Scenario } from './scenarios/index.js';
 
@@ -18,22 +19,11 @@ function describeError(error: unknown): string {
 }
 
 async function measureOn(running: RunningCeilingServer, scenarios: readonly Scenario[], options: BenchOptions): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = [];
   try {
-    for (const scenario of scenarios) {
-      const result = await measureScenario(running.target, scenario, {
-        durationSeconds: options.durationSeconds,
-        warmupSeconds: options.warmupSeconds,
-        concurrency: options.concurrency,
-        partialLoad: false,
-      });
-      progress(summarise(result));
-      results.push(result);
-    }
+    return await measureScenarios(running.target, scenarios, options, false);
   } finally {
     await running.stop();
   }
-  return results;
 }
 
 export async function runCeilings(options: BenchOptions, scenarios: readonly Scenario[], dataset: BenchDataset, workDir: string, connections: number): Promise<CeilingRun> {

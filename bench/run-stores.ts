@@ -3,10 +3,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchDataset } from './dataset.js';
-import { measureScenario, type ScenarioResult } from './measure.js';
+import { measureScenarios } from './measure-all.js';
+import type { ScenarioResult } from './measure.js';
 import type { BenchOptions } from './options.js';
 import { profileScenarios } from './profiling.js';
-import { progress, summarise } from './progress.js';
+import { progress } from './progress.js';
 import { newMasterKey, startPropusk, type PropuskOptions } from './propusk-server.js';
 import { validRate } from './report-results.js';
 import type { StoreRun } from './run-record.js';
@@ -30,22 +31,12 @@ async function measureAll(serverOptions: PropuskOptions, scenarios: readonly Sce
   const running = await startPropusk(serverOptions);
   const serverProcesses = running.target.serverProcesses();
   progress(`${running.target.label}: started, ${serverProcesses} Node.js process(es)`);
-  const results: ScenarioResult[] = [];
   try {
-    for (const scenario of scenarios) {
-      const result = await measureScenario(running.target, scenario, {
-        durationSeconds: options.durationSeconds,
-        warmupSeconds: options.warmupSeconds,
-        concurrency: options.concurrency,
-        partialLoad: true,
-      });
-      progress(summarise(result));
-      results.push(result);
-    }
+    const results = await measureScenarios(running.target, scenarios, options, true);
+    return { results, commands: running.commands, serverProcesses };
   } finally {
     await running.stop();
   }
-  return { results, commands: running.commands, serverProcesses };
 }
 
 export async function runStore(kind: StoreKind, scenarios: readonly Scenario[], options: BenchOptions, dataset: BenchDataset, datasetFile: string, workDir: string, connections: number): Promise<StoreRun> {

@@ -1,15 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { HashPoolStats } from '../identity/password/hash-pool.js';
 import { METRIC_PREFIX } from './registry.js';
 
-/** Statistics of the password-hash worker pool: the narrow view that metrics need. */
-export interface HashPoolStats {
-  threads: number;
-  busy: number;
-  queued: number;
-  expectedWaitMs: number;
-  rejectedTotal: number;
-  completedTotal: number;
-}
 
 export interface HashPoolStatsSource {
   stats(): HashPoolStats;

@@ -11,7 +11,7 @@ import { registerLogoutQueueMetrics } from './logout-queue-metrics.js';
 import { createMetricsRegistry } from './registry.js';
 
 export type { AdapterTimer } from './adapter-metrics.js';
-export type { HashPoolStats, HashPoolStatsSource } from './hash-pool-metrics.js';
+export type { HashPoolStatsSource } from './hash-pool-metrics.js';
 
 /** The hooks that other modules call to feed the metrics. */
 export interface Metrics extends LoginMetrics {
