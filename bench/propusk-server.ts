@@ -2,7 +2,6 @@
 // `propusk import`, then `propusk start` as a child process in production
 // mode on a free loopback port.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT, runNode, spawnNode, TSX_ARGS, waitUntilReady, type ChildServer } from './child-process.js';
 import { processTreeCpuSeconds, processTreeSize } from './cpu.js';
@@ -10,6 +9,9 @@ import { WEB_REDIRECT_URI, type BenchDataset } from './dataset.js';
 import { HttpTarget } from './http.js';
 import type { BenchStore } from './stores.js';
 import type { BenchTarget } from './target.js';
+import { freePort } from '../test/helpers/free-port.js';
+
+export { freePort };
 
 const CLI = path.join(PROJECT_ROOT, 'src/cli/main.ts');
 
@@ -18,17 +20,6 @@ export function newMasterKey(): string {
   return randomBytes(32).toString('base64');
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PropuskOptions {
   store: BenchStore;

@@ -81,10 +81,9 @@ export function assertCleanFailure(result: HttpResult, label: string, expected?:
   }
 }
 
-/** Assert the documented response while a store is down: 503 with a Retry-After of whole seconds, nothing internal shown. */
 /**
- * Assert the answer to an authorization request while the database is out: a
- * clean 5xx, or the redirect to the login page when the node needed no
+ * Assert the response to an authorization request while the database is down:
+ * a clean 5xx, or the redirect to the login page when the node needed no
  * database for it (the service is in its short per-process cache and the
  * interaction goes to Redis).
  */
@@ -96,6 +95,7 @@ export function assertCleanFailureOrLoginRedirect(result: HttpResult, label: str
   assertCleanFailure(result, label);
 }
 
+/** Assert the documented response while a store is down: 503 with a Retry-After of whole seconds, nothing internal shown. */
 export function assertRetryLater(result: HttpResult, label: string): void {
   assertCleanFailure(result, label, 503);
   const retryAfter = result.headers.get('retry-after');

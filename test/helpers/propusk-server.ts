@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -9,6 +8,9 @@ import { importRecords } from '../../src/importer/index.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { buildApp } from '../../src/server/app.js';
 import { openRuntime, type Runtime } from '../../src/server/runtime.js';
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 export interface RunningPropusk {
   issuer: string;
@@ -23,17 +25,6 @@ export const DEMO_DATA = JSON.parse(readFileSync(new URL('../../src/demo/demo-da
   people: Array<{ id: string; phone?: string; email?: string; snils?: string; initial_password?: string }>;
 };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Start a real Propusk on a free loopback port with the demo school loaded
