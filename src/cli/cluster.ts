@@ -23,7 +23,7 @@ const KILL_MARGIN_MS = 5000;
  *    accept connections from the shared socket themselves (SCHED_NONE): with
  *    node:cluster's default round-robin, the primary accepts and hands each
  *    connection over, and one handed to a worker that just died stays open
- *    in the primary with no answer (nodejs/node#21746).
+ *    in the primary with no response (nodejs/node#21746).
  * 3. Runs the housekeeping timer, once per node instead of once per worker.
  * 4. Aggregates the workers' metrics for /metrics (src/metrics/cluster-metrics.ts).
  * 5. On SIGTERM or SIGINT, forwards SIGTERM to every worker, waits until all

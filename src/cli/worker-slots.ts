@@ -78,7 +78,12 @@ export function createWorkerSlots(options: WorkerSlotsOptions): WorkerSlots {
     const ranMs = Date.now() - slot.startedAt;
     slot.deaths = ranMs >= HEALTHY_RUN_MS ? 1 : slot.deaths + 1;
     const delayMs = Math.min(FIRST_RESTART_DELAY_MS * 2 ** (slot.deaths - 1), MAX_RESTART_DELAY_MS);
-    logger.error({ ...fields, ranMs, restartInMs: delayMs }, 'worker died; starting a replacement');
+    if (code === 0) {
+      // A worker stopped on its own signal (SIGTERM sent to it alone) shuts down cleanly: replaced, but not a fault.
+      logger.warn({ ...fields, ranMs, restartInMs: delayMs }, 'worker stopped; starting a replacement');
+    } else {
+      logger.error({ ...fields, ranMs, restartInMs: delayMs }, 'worker died; starting a replacement');
+    }
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
       forkInto(slot);

@@ -105,7 +105,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
       // Probes and scrapes: /readyz reports a failing dependency in its own log line.
       request.log.debug(line, 'request');
     } else if (reply.statusCode === 503 && reply.hasHeader('retry-after')) {
-      // Overload or an unavailable store: an answer that asks the client to come back, logged once per request
+      // Overload or an unavailable store: a response that asks the client to come back, logged once per request
       // at warn so that a flood of them does not read as a flood of faults.
       request.log.warn(line, 'request deferred');
     } else if (reply.statusCode >= 500) {

@@ -81,7 +81,7 @@ const PG_QUERY_TIMEOUT_MS = 2000;
 /**
  * Close a connection whose query timed out. pg rejects the query after
  * query_timeout but leaves the statement on the wire, so the connection would
- * hand the late reply to the next query; destroying the socket makes the pool
+ * hand the late reply to the next query. Destroying the socket makes the pool
  * drop it on release (the client is no longer queryable) and open a new one.
  */
 function destroyAfterQueryTimeout(client: pg.PoolClient): void {

@@ -5,7 +5,7 @@ export type CheckResult<T> = { ok: true; value: T } | { ok: false; reason: strin
  * Wrap a check so that it resolves within `timeoutMs` and never runs twice at
  * once. Probes that arrive while a call is running share it. A call that
  * outlives the timeout counts as failed and is not started again until it
- * settles, so a stalled database holds one connection, not one per probe.
+ * settles, so a stalled database ties up one connection, not one per probe.
  */
 export function boundedCheck<T>(run: () => Promise<T>, timeoutMs: number): () => Promise<CheckResult<T>> {
   let running: Promise<CheckResult<T>> | undefined;

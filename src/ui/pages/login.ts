@@ -13,7 +13,7 @@ export interface LoginPageModel {
   errors: MessageKey[];
   /** Set while a failed-attempt delay runs: the page says when to try again. */
   retryAfterSeconds?: number;
-  /** Set when the server was too busy to check the password: the page tells the person to try again after this many seconds. */
+  /** Set when the server was too busy to check the password: the page asks the person to try again after this many seconds. */
   overloadRetryAfterSeconds?: number;
 }
 

@@ -8,7 +8,7 @@ export interface PasswordChangePageModel {
   csrfToken: string;
   cancelUrl: string;
   errors: MessageKey[];
-  /** Set when the server was too busy to check the password: the page tells the person to try again after this many seconds. */
+  /** Set when the server was too busy to check the password: the page asks the person to try again after this many seconds. */
   overloadRetryAfterSeconds?: number;
 }
 
