@@ -29,7 +29,8 @@ Options:
                       (${SCENARIOS.map((scenario) => scenario.name).join(', ')})
   --store KIND        sqlite, postgres (PostgreSQL + Redis) or both (default both)
   --duration S        seconds of each measured pass (default 4)
-  --warmup S          seconds of warm-up before each scenario (default 1, 0 for none)
+  --warmup S          seconds of warm-up before each scenario (default 12;
+                      with --quick 2; 0 for none)
   --concurrency N     virtual users of every scenario (default: each scenario's own)
   --people N          people in the imported dataset (default 200)
   --workers N         passed to \`propusk start --workers\`
@@ -106,7 +107,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     scenarios: parseScenarios(values.scenario),
     stores: parseStores(values.store, quick),
     durationSeconds: positiveNumber('duration', values.duration, quick ? 2 : 4),
-    warmupSeconds: positiveNumber('warmup', values.warmup, quick ? 0.5 : 1, true),
+    warmupSeconds: positiveNumber('warmup', values.warmup, quick ? 2 : 12, true),
     concurrency: optionalInteger('concurrency', values.concurrency),
     people: optionalInteger('people', values.people) ?? 200,
     workers: optionalInteger('workers', values.workers),

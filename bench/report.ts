@@ -57,6 +57,14 @@ const HOW_TO_READ = `## How to read the tables
   bare oidc-provider's in the same scenario.
 - **trivial requests of CPU**: how many requests of the trivial node:http
   server cost as much server CPU as one iteration.
+- Every scenario, of Propusk and of the bare provider alike, starts with a
+  warm-up pass that is not measured. V8 compiles a server's hot functions
+  with its optimising compiler only after many calls, on background threads
+  whose CPU time counts as the server's. In a trial on a 2-core VM
+  (2026-12-05), the SSO hop reached about 90 per CPU-s after a 2-second
+  warm-up and about 140 after 12 seconds or more. The default warm-up of
+  12 seconds measures a server that has run for a while, as one in
+  operation has.
 - A pass with any failed request shows its errors in place of its numbers.
 - The load generator (undici, keep-alive, one connection per virtual user)
   runs on the same cores as the server, so wall-clock throughput is lower

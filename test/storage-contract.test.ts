@@ -28,7 +28,7 @@ import {
   setPasswordHash,
   upsertPersonByExternalId,
 } from '../src/storage/people.js';
-import { deriveRoleId, findRole, listRoles, replaceRoles } from '../src/storage/roles.js';
+import { deriveRoleId, findRole, listRoles, listRolesWithGrantRole, replaceRoles } from '../src/storage/roles.js';
 import { findService, listServices, upsertService } from '../src/storage/services.js';
 import { deleteSessionState, getSessionState, setActiveRole } from '../src/storage/session-state.js';
 import type { Person, RoleInput, ServiceInput } from '../src/storage/types.js';
@@ -436,6 +436,22 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
 
         await deleteGrantRole(store.db, 'grant-1');
         assert.equal(await findGrantRole(store.db, 'grant-1'), undefined);
+      });
+
+      it('list roles with the grant role', async () => {
+        const person = await newPerson();
+        const { roles } = await replaceRoles(store.db, person.id, [
+          { kind: 'parent', organizationId: null, className: null, position: null },
+          { kind: 'teacher', organizationId: 'school-1', className: null, position: null },
+        ]);
+        const roleId = roles[1]?.id ?? '';
+        assert.deepEqual(await listRolesWithGrantRole(store.db, person.id, 'grant-roles-1'), { roles, grantRoleId: null });
+
+        const expiresAt = Date.now() + HOUR_MS;
+        await bindGrantRole(store.db, { grantId: 'grant-roles-1', personId: person.id, clientId: 'diary', roleId, expiresAt });
+        assert.deepEqual(await listRolesWithGrantRole(store.db, person.id, 'grant-roles-1'), { roles, grantRoleId: roleId });
+        assert.deepEqual(await listRolesWithGrantRole(store.db, person.id, 'grant-roles-1', expiresAt), { roles, grantRoleId: null });
+        assert.deepEqual(await listRolesWithGrantRole(store.db, person.id, 'grant-other'), { roles, grantRoleId: null });
       });
     });
 

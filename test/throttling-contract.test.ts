@@ -2,7 +2,7 @@
 // and Redis. Time is a fake clock passed to the throttle, except where the
 // expiry of Redis keys needs real time.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
@@ -165,6 +165,62 @@ function runContract(name: string, openBackend: () => Promise<Backend>, gate: { 
       const rejected = await throttle.reserve(key);
       assert.equal(rejected.allowed, false);
       assert.equal(!rejected.allowed && rejected.retryAfterSeconds, 1);
+    });
+
+    test('read returns each key in order, a missing key as no failures', async () => {
+      const secret = randomBytes(32);
+      const throttle = createThrottle({ store: backend.store, policies: policies({ countBeforeCheck: false }), secret, now: clock.now });
+      const key = [account('+79160000012')];
+      for (let i = 1; i <= FREE + 1; i += 1) await fail(throttle, key);
+      const storedKey = `login.account:${createHmac('sha256', secret).update('login.account\nphone:+79160000012').digest('base64url')}`;
+      const states = await backend.store.read(['login.account:missing', storedKey], clock.now());
+      assert.deepEqual(states[0], { failures: 0, blockedUntil: 0 });
+      assert.equal(states[1]?.failures, FREE + 1);
+      assert.equal(states[1]?.blockedUntil, clock.now() + FIRST_MS);
+      assert.deepEqual(await backend.store.read([], clock.now()), []);
+    });
+
+    test('success without failures writes nothing', async () => {
+      const writes: string[] = [];
+      const counting: CounterStore = {
+        ...backend.store,
+        hit: (...args) => (writes.push('hit'), backend.store.hit(...args)),
+        undo: (...args) => (writes.push('undo'), backend.store.undo(...args)),
+        reset: (...args) => (writes.push('reset'), backend.store.reset(...args)),
+        batch: undefined,
+      };
+      const throttle = createThrottle({ store: counting, policies: policies({ countBeforeCheck: false }), secret: randomBytes(32), now: clock.now });
+      const key = [account('+79160000013'), address('192.0.2.13')];
+      const first = await throttle.reserve(key);
+      assert.ok(first.allowed);
+      await first.record('success');
+      assert.deepEqual(writes, [], 'no counter existed, so nothing is written');
+
+      await fail(throttle, key);
+      assert.deepEqual(writes, ['hit', 'hit'], 'a failure counts on both keys');
+      const second = await throttle.reserve(key);
+      assert.ok(second.allowed);
+      await second.record('success');
+      assert.deepEqual(writes, ['hit', 'hit', 'reset'], 'the account key, which had a failure, is reset; the address keeps its count');
+    });
+
+    test('groups: one delay rejects all', async () => {
+      const throttle = throttleWith({ countBeforeCheck: false });
+      const delayed = [account('+79160000014')];
+      for (let i = 1; i <= FREE + 1; i += 1) await fail(throttle, delayed);
+      const other = [account('+79160000015')];
+      const rejected = await throttle.reserveGroups([other, delayed]);
+      assert.equal(rejected.allowed, false);
+      assert.deepEqual(!rejected.allowed && rejected.scopes, ['login.account']);
+
+      const both = await throttle.reserveGroups([other, [account('+79160000016')]]);
+      assert.ok(both.allowed);
+      const [first, second] = both.attempts;
+      await first?.record('failure');
+      await second?.record('success');
+      for (let i = 2; i <= FREE + 1; i += 1) await fail(throttle, other);
+      assert.equal((await throttle.reserve(other)).allowed, false, 'the first group\'s failure counted on its own');
+      assert.equal((await throttle.reserve([account('+79160000016')])).allowed, true, 'the second group\'s success counted nothing');
     });
 
     test('two throttles on one store share counters', async () => {

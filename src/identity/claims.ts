@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { listIdentifiers } from '../storage/identifiers.js';
 import type { DatabaseSchema } from '../storage/schema.js';
-import type { Person } from '../storage/types.js';
+import type { Person, PersonProfile } from '../storage/types.js';
 
 /**
  * Build the standard OIDC person claims, which oidc-provider releases by
@@ -12,7 +12,7 @@ import type { Person } from '../storage/types.js';
 export async function personClaims(
   db: Kysely<DatabaseSchema>,
   cipher: IdentifierCipher,
-  person: Person,
+  person: PersonProfile,
   withContacts = true,
 ): Promise<Record<string, unknown>> {
   const identifiers = withContacts ? await listIdentifiers(db, cipher, person.id) : [];

@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Account, AccountClaims, FindAccount } from 'oidc-provider';
 import { personClaims } from '../identity/claims.js';
-import { loadRoles } from '../roles/load.js';
+import { loadRolesWithGrantRole } from '../roles/load.js';
 import { toRoleClaim } from '../roles/claim.js';
 import { acceptedRoles } from '../roles/selection.js';
 import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import type { DatabaseSchema } from '../storage/schema.js';
-import { findGrantRole } from '../storage/grant-roles.js';
 import { findPersonById } from '../storage/people.js';
 import type { ClientDirectory } from './clients.js';
+import type { RequestPeople } from './request-people.js';
 import { CLAIMS_BY_SCOPE } from './scopes.js';
 
 const CONTACT_CLAIMS: readonly string[] = [...CLAIMS_BY_SCOPE.email, ...CLAIMS_BY_SCOPE.phone];
@@ -28,11 +28,18 @@ function needsContacts(scope: string, requested: Readonly<Record<string, unknown
 /**
  * oidc-provider's findAccount. The `role` claim is the role bound to the
  * grant that issued the token, so every token of a grant carries one role;
- * a role switch creates a new grant.
+ * a role switch creates a new grant. The person comes from the request's
+ * session check when it read them (see RequestPeople), else from the
+ * database.
  */
-export function createFindAccount(db: Kysely<DatabaseSchema>, identifiers: IdentifierCipher, clients: ClientDirectory): FindAccount {
+export function createFindAccount(
+  db: Kysely<DatabaseSchema>,
+  identifiers: IdentifierCipher,
+  clients: ClientDirectory,
+  requestPeople: RequestPeople,
+): FindAccount {
   return async (ctx, sub, token): Promise<Account | undefined> => {
-    const person = await findPersonById(db, sub);
+    const person = requestPeople.take(ctx, sub) ?? (await findPersonById(db, sub));
     if (person === undefined || person.status !== 'active') {
       return undefined;
     }
@@ -50,10 +57,10 @@ export function createFindAccount(db: Kysely<DatabaseSchema>, identifiers: Ident
           return claims;
         }
 
-        const roles = acceptedRoles(await loadRoles(db, sub), profile.acceptedRoleKinds);
+        const stored = await loadRolesWithGrantRole(db, sub, grantId);
+        const roles = acceptedRoles(stored.roles, profile.acceptedRoleKinds);
         claims.roles = roles.map(toRoleClaim);
-        const binding = grantId === undefined ? undefined : await findGrantRole(db, grantId);
-        const active = roles.find((role) => role.id === binding?.roleId);
+        const active = roles.find((role) => role.id === stored.grantRoleId);
         if (active !== undefined) {
           claims.role = toRoleClaim(active);
         }

@@ -21,6 +21,7 @@ import { buildConfiguration } from './configuration.js';
 import { installFormActionPolicy } from './form-action.js';
 import { createRenderError } from './pages.js';
 import { createPolicy } from './policy.js';
+import type { RequestPeople } from './request-people.js';
 import { installStorageGate, translateUnavailable } from './storage-unavailable.js';
 
 export interface ProviderParts {
@@ -32,6 +33,8 @@ export interface ProviderParts {
   audit: AuditLog;
   /** Wraps the Session model's storage so that the server enforces session lifetimes (src/sessions). */
   guardSessions: SessionAdapterGuard;
+  /** The people that guardSessions read in the current request, for findAccount. */
+  requestPeople: RequestPeople;
   /** Decrypts the e-mail and phone for the claims. */
   identifiers: IdentifierCipher;
   /** Failed-attempt delays for client secrets, codes and refresh tokens. */
@@ -89,7 +92,7 @@ export function createProvider(parts: ProviderParts): Provider {
     config,
     keys: parts.keys,
     adapter: timed(adapterFactory(parts.oidcStorage, clients, parts.guardSessions, parts.sealer) as AdapterFactory, parts.timeAdapter),
-    findAccount: createFindAccount(store.db, parts.identifiers, clients),
+    findAccount: createFindAccount(store.db, parts.identifiers, clients, parts.requestPeople),
     policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }),
     clients,
   });

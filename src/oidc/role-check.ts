@@ -1,14 +1,17 @@
 import type { Kysely } from 'kysely';
-import { loadRoles } from '../roles/load.js';
+import { loadRolesWithGrantRole } from '../roles/load.js';
 import { decideRole, type RoleDecision } from '../roles/selection.js';
 import type { DatabaseSchema } from '../storage/schema.js';
-import { bindGrantRole, findGrantRole } from '../storage/grant-roles.js';
+import { bindGrantRole } from '../storage/grant-roles.js';
 import { getSessionState, setActiveRole } from '../storage/session-state.js';
 import type { ClientDirectory } from './clients.js';
 
 export interface RoleSituation {
   decision: RoleDecision;
-  /** Role currently bound to the grant, if any. */
+  /**
+   * Role currently bound to the grant, if any. It is also null for a person
+   * with no roles, whose decision is `unavailable` whatever the grant has.
+   */
   boundRoleId: string | null;
 }
 
@@ -18,11 +21,10 @@ export async function assessRole(
   clients: ClientDirectory,
   input: { personId: string; clientId: string; sessionUid: string; grantId: string | undefined; chooserRequested: boolean },
 ): Promise<RoleSituation> {
-  const [profile, roles, state, binding] = await Promise.all([
+  const [profile, { roles, grantRoleId }, state] = await Promise.all([
     clients.profile(input.clientId),
-    loadRoles(db, input.personId),
+    loadRolesWithGrantRole(db, input.personId, input.grantId),
     getSessionState(db, input.sessionUid),
-    input.grantId === undefined ? undefined : findGrantRole(db, input.grantId),
   ]);
 
   const decision = decideRole({
@@ -31,7 +33,7 @@ export async function assessRole(
     activeRoleId: state?.personId === input.personId ? state.activeRoleId : null,
     chooserRequested: input.chooserRequested,
   });
-  return { decision, boundRoleId: binding?.roleId ?? null };
+  return { decision, boundRoleId: grantRoleId };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { listChildren } from '../storage/parent-links.js';
-import { listRoles } from '../storage/roles.js';
+import { listRoles, listRolesWithGrantRole } from '../storage/roles.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import type { Role as StoredRole } from '../storage/types.js';
 import { STAFF_POSITIONS, type ChildRef, type OrganizationRef, type Role, type StaffPosition } from './kinds.js';
@@ -31,9 +31,8 @@ async function childrenOf(db: Kysely<DatabaseSchema>, parentId: string): Promise
   });
 }
 
-/** Load every role of a person, with the children of a parent role filled in. */
-export async function loadRoles(db: Kysely<DatabaseSchema>, personId: string): Promise<Role[]> {
-  const stored = await listRoles(db, personId);
+/** Turn stored roles into roles, with the children of a parent role filled in. */
+async function withChildren(db: Kysely<DatabaseSchema>, personId: string, stored: StoredRole[]): Promise<Role[]> {
   const needsChildren = stored.some((role) => role.kind === 'parent');
   const children = needsChildren ? await childrenOf(db, personId) : [];
 
@@ -45,4 +44,26 @@ export async function loadRoles(db: Kysely<DatabaseSchema>, personId: string): P
     position: positionOf(role.position),
     children: role.kind === 'parent' ? children : [],
   }));
+}
+
+/** Load every role of a person, with the children of a parent role filled in. */
+export async function loadRoles(db: Kysely<DatabaseSchema>, personId: string): Promise<Role[]> {
+  return withChildren(db, personId, await listRoles(db, personId));
+}
+
+/**
+ * Load every role of a person, as loadRoles, and the role bound to the grant
+ * `grantId` in the same query (see listRolesWithGrantRole). Without a grant
+ * there is no bound role.
+ */
+export async function loadRolesWithGrantRole(
+  db: Kysely<DatabaseSchema>,
+  personId: string,
+  grantId: string | undefined,
+): Promise<{ roles: Role[]; grantRoleId: string | null }> {
+  if (grantId === undefined) {
+    return { roles: await loadRoles(db, personId), grantRoleId: null };
+  }
+  const { roles, grantRoleId } = await listRolesWithGrantRole(db, personId, grantId);
+  return { roles: await withChildren(db, personId, roles), grantRoleId };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { OidcAdapter, OidcPayload } from '../storage/oidc-adapter.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { deleteSessionRecords, findSessionActivity, recordSessionActivity, touchSessionActivity } from '../storage/session-activity.js';
+import type { PersonProfile } from '../storage/types.js';
 import type { SessionEndReason, SessionEvents } from './events.js';
 import { absoluteLifetimeMs, activityWriteIntervalMs, judgeSession, type SessionLifetimes, type SessionVerdict } from './lifetimes.js';
 import { endedSession, signedInSession, type SignedInSession } from './session-payload.js';
@@ -15,6 +16,8 @@ export interface SessionGuardDeps {
   logger: Logger;
   /** Epoch milliseconds; tests pass a fake clock. */
   clock?: () => number;
+  /** Called with the person that each check reads along with the session, so that later code in the request can skip reading them. */
+  onPersonRead?: (person: PersonProfile) => void;
 }
 
 export type SessionAdapterGuard = (adapter: OidcAdapter<OidcPayload>) => OidcAdapter<OidcPayload>;
@@ -54,6 +57,9 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
       }
       const now = clock();
       const facts = await findSessionActivity(deps.db, session.uid);
+      if (facts !== undefined) {
+        deps.onPersonRead?.(facts.person);
+      }
       const verdict = judgeSession(facts?.personId === session.accountId ? facts : undefined, deps.lifetimes, now, fromBrowser);
       if (verdict === 'valid') {
         if (fromBrowser && facts !== undefined) {

@@ -30,6 +30,16 @@ export interface UnchangedSaves {
   forget(id: string): void;
 }
 
+/**
+ * The payload as text without `jti` and `kind`: the Redis store returns them
+ * with a lookup, while oidc-provider's save passes the id separately and
+ * leaves them out, and neither is part of what a save changes.
+ */
+function comparable(payload: OidcPayload): string {
+  const { jti: _jti, kind: _kind, ...rest } = payload as OidcPayload & { jti?: unknown; kind?: unknown };
+  return JSON.stringify(rest);
+}
+
 export function createUnchangedSaves(): UnchangedSaves {
   const snapshots = new Map<string, Snapshot>();
 
@@ -43,7 +53,7 @@ export function createUnchangedSaves(): UnchangedSaves {
           snapshots.delete(oldest);
         }
       }
-      snapshots.set(id, { json: JSON.stringify(payload), readAt: now });
+      snapshots.set(id, { json: comparable(payload), readAt: now });
     },
     isUnchanged(id, payload, now) {
       const snapshot = snapshots.get(id);
@@ -51,7 +61,7 @@ export function createUnchangedSaves(): UnchangedSaves {
       if (snapshot === undefined || now - snapshot.readAt > SNAPSHOT_MAX_AGE_MS) {
         return false;
       }
-      return snapshot.json === JSON.stringify(payload);
+      return snapshot.json === comparable(payload);
     },
     forget(id) {
       snapshots.delete(id);

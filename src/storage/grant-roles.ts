@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { expressionBuilder, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { DatabaseSchema } from './schema.js';
 import type { GrantRole } from './types.js';
 
@@ -26,6 +26,12 @@ export async function bindGrantRole(db: Db, binding: GrantRole): Promise<void> {
     .execute();
 }
 
+/** Build the condition that a grant's role has not expired before `now`, for any query that reads grant_roles. */
+export function grantRoleUnexpired(now: number): Expression<SqlBool> {
+  const eb = expressionBuilder<DatabaseSchema, 'grant_roles'>();
+  return eb.or([eb('grant_roles.expires_at', 'is', null), eb('grant_roles.expires_at', '>', now)]);
+}
+
 /** Return a grant's role, or undefined when there is none or it expired before `now`. */
 export async function findGrantRole(
   db: Db,
@@ -36,7 +42,7 @@ export async function findGrantRole(
     .selectFrom('grant_roles')
     .selectAll()
     .where('grant_id', '=', grantId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .where(grantRoleUnexpired(now))
     .executeTakeFirst();
   if (row === undefined) {
     return undefined;

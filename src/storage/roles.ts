@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { grantRoleUnexpired } from './grant-roles.js';
 import type { DatabaseSchema } from './schema.js';
 import { inTransaction } from './transaction.js';
 import type { Role, RoleInput } from './types.js';
@@ -58,13 +59,41 @@ export function toRole(row: RoleRow): Role {
   };
 }
 
+function selectPersonRoles(db: Db, personId: string) {
+  return selectRoles(db).where('roles.person_id', '=', personId).orderBy('roles.created_at').orderBy('roles.id');
+}
+
 export async function listRoles(db: Db, personId: string): Promise<Role[]> {
-  const rows = await selectRoles(db)
-    .where('roles.person_id', '=', personId)
-    .orderBy('roles.created_at')
-    .orderBy('roles.id')
-    .execute();
+  const rows = await selectPersonRoles(db, personId).execute();
   return rows.map(toRole);
+}
+
+export interface RolesWithGrantRole {
+  roles: Role[];
+  /**
+   * The role id bound to the grant, as findGrantRole returns it. Null when
+   * there is none, it expired, or the person has no roles: the binding is
+   * read along with the role rows.
+   */
+  grantRoleId: string | null;
+}
+
+/**
+ * Read a person's roles, as listRoles, and the role bound to a grant, in one
+ * query. The grant's row is joined to every role row, and grant_id is the
+ * key of grant_roles, so the join adds no rows.
+ */
+export async function listRolesWithGrantRole(
+  db: Db,
+  personId: string,
+  grantId: string,
+  now: number = Date.now(),
+): Promise<RolesWithGrantRole> {
+  const rows = await selectPersonRoles(db, personId)
+    .leftJoin('grant_roles', (join) => join.on('grant_roles.grant_id', '=', grantId).on(grantRoleUnexpired(now)))
+    .select('grant_roles.role_id as grant_role_id')
+    .execute();
+  return { roles: rows.map(toRole), grantRoleId: rows[0]?.grant_role_id ?? null };
 }
 
 export async function findRole(db: Db, roleId: string): Promise<Role | undefined> {

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { fromFlag, toFlag } from './codec.js';
+import { toPersonProfile } from './person-rows.js';
 import type { DatabaseSchema } from './schema.js';
-import type { PersonStatus } from './types.js';
+import type { PersonProfile, PersonStatus } from './types.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -39,16 +40,26 @@ export async function recordSessionActivity(db: Db, activity: SessionActivity): 
     .execute();
 }
 
-/** A session's activity with its person's status, or undefined when the session has no row. */
+/** A session's activity with its person, or undefined when the session has no row. */
 export async function findSessionActivity(
   db: Db,
   sessionUid: string,
-): Promise<(SessionActivity & { personStatus: PersonStatus }) | undefined> {
+): Promise<(SessionActivity & { personStatus: PersonStatus; person: PersonProfile }) | undefined> {
   const row = await db
     .selectFrom('session_activity')
     .innerJoin('people', 'people.id', 'session_activity.person_id')
     .selectAll('session_activity')
-    .select('people.status')
+    .select([
+      'people.id',
+      'people.external_id',
+      'people.family_name',
+      'people.given_name',
+      'people.middle_name',
+      'people.birthdate',
+      'people.status',
+      'people.created_at',
+      'people.updated_at',
+    ])
     .where('session_activity.session_uid', '=', sessionUid)
     .executeTakeFirst();
   if (row === undefined) {
@@ -62,6 +73,7 @@ export async function findSessionActivity(
     sharedDevice: fromFlag(row.shared_device),
     expiresAt: row.expires_at,
     personStatus: row.status,
+    person: toPersonProfile(row),
   };
 }
 

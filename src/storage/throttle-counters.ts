@@ -86,15 +86,25 @@ export async function undoThrottleCounter(db: Db, key: string, attemptId: string
     .execute();
 }
 
-/** Epoch ms until which `key` is delayed, or 0; an expired counter delays nothing. */
-export async function readThrottleBlock(db: Db, key: string, nowMs: number): Promise<number> {
-  const row = await db
+/**
+ * Failures and delay of each key, in the order of `keys`, in one statement.
+ * A missing or expired counter reads as no failures and no delay.
+ */
+export async function readThrottleCounters(db: Db, keys: readonly string[], nowMs: number): Promise<Array<{ failures: number; blockedUntil: number }>> {
+  if (keys.length === 0) {
+    return [];
+  }
+  const rows = await db
     .selectFrom('throttle_counters')
-    .select('blocked_until')
-    .where('counter_key', '=', key)
+    .select(['counter_key', 'failures', 'blocked_until'])
+    .where('counter_key', 'in', [...keys])
     .where('expires_at', '>', nowMs)
-    .executeTakeFirst();
-  return row === undefined ? 0 : Number(row.blocked_until);
+    .execute();
+  const byKey = new Map(rows.map((row) => [row.counter_key, row]));
+  return keys.map((key) => {
+    const row = byKey.get(key);
+    return row === undefined ? { failures: 0, blockedUntil: 0 } : { failures: Number(row.failures), blockedUntil: Number(row.blocked_until) };
+  });
 }
 
 export async function deleteThrottleCounter(db: Db, key: string): Promise<void> {

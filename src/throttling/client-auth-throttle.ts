@@ -113,20 +113,16 @@ export function createClientAuthThrottle(deps: ClientAuthThrottleDeps): ClientAu
       // A service's counters are kept per network it calls from: client ids are
       // public, so failures from a stranger's network must not delay the service.
       const serviceKey = `${clientId ?? ''}|${networkOf(ctx.ip)}`;
-      const auth = await deps.throttle.reserve(clientId === undefined ? addressKeys : [...addressKeys, { scope: 'client.secret', id: serviceKey }]);
-      if (!auth.allowed) {
-        await reject(ctx, clientId, auth.retryAfterSeconds, auth.scopes);
-        return;
-      }
       // Codes and refresh tokens are counted per service only when it names itself in the header,
       // so a stranger's junk cannot delay a public client's token requests.
-      const grant = clientId !== undefined && ctx.path === deps.tokenPath ? await deps.throttle.reserve([{ scope: 'client.grant', id: serviceKey }]) : undefined;
-      if (grant !== undefined && !grant.allowed) {
-        await auth.release();
-        await reject(ctx, clientId, grant.retryAfterSeconds, grant.scopes);
+      const authKeys = clientId === undefined ? addressKeys : [...addressKeys, { scope: 'client.secret' as const, id: serviceKey }];
+      const grantKeys: ThrottleKey[] = clientId !== undefined && ctx.path === deps.tokenPath ? [{ scope: 'client.grant', id: serviceKey }] : [];
+      const reservation = await deps.throttle.reserveGroups(grantKeys.length === 0 ? [authKeys] : [authKeys, grantKeys]);
+      if (!reservation.allowed) {
+        await reject(ctx, clientId, reservation.retryAfterSeconds, reservation.scopes);
         return;
       }
-      const grantAttempt = grant?.allowed === true ? grant : undefined;
+      const [auth, grantAttempt] = reservation.attempts as [AllowedAttempt, AllowedAttempt | undefined];
 
       try {
         await next();

@@ -8,6 +8,14 @@ export interface CounterHit {
   blockedUntil: number;
 }
 
+/** A counter as `read` finds it. */
+export interface CounterState {
+  /** Failures counted in the counter's window. */
+  failures: number;
+  /** Epoch ms before which the next attempt is rejected; 0 when none is. */
+  blockedUntil: number;
+}
+
 /**
  * Storage of the counters: the database or Redis. Every method is one atomic
  * operation on one key, so parallel requests on any number of nodes cannot
@@ -25,8 +33,12 @@ export interface CounterStore {
    * since `attemptId`, the delay from before it comes back too.
    */
   undo(key: string, attemptId: string, now: number): Promise<void>;
-  /** Epoch ms before which the key's next attempt is rejected; 0 when it is not delayed. Reads only. */
-  blockedUntil(key: string, now: number): Promise<number>;
+  /**
+   * The live state of each key, in the order of `keys`, in one round trip.
+   * A key without a counter, or whose counter expired, reads as
+   * `{ failures: 0, blockedUntil: 0 }`. Reads only.
+   */
+  read(keys: readonly string[], now: number): Promise<CounterState[]>;
   /** Forget the key's failures. */
   reset(key: string): Promise<void>;
   /**

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../storage/schema.js';
-import { deleteThrottleCounter, hitThrottleCounter, readThrottleBlock, undoThrottleCounter } from '../storage/throttle-counters.js';
+import { deleteThrottleCounter, hitThrottleCounter, readThrottleCounters, undoThrottleCounter } from '../storage/throttle-counters.js';
 import type { CounterStore } from './counter-store.js';
 import { doublingsToCap } from './policies.js';
 
@@ -32,7 +32,7 @@ function counterStoreOn(db: Kysely<DatabaseSchema>): CounterStore {
   return {
     hit: (key, policy, now, attemptId) => hitThrottleCounter(db, key, { ...policy, doublingsToCap: doublingsToCap(policy) }, now, attemptId),
     undo: (key, attemptId, now) => undoThrottleCounter(db, key, attemptId, now),
-    blockedUntil: (key, now) => readThrottleBlock(db, key, now),
+    read: (keys, now) => readThrottleCounters(db, keys, now),
     reset: (key) => deleteThrottleCounter(db, key),
     // The database belongs to the runtime, which closes it.
     close: async () => {},

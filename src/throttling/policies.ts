@@ -58,9 +58,13 @@ export function delayAfterFailures(failures: number, policy: ThrottlePolicy): nu
  * Addresses, networks and grant failures use a fixed window instead: a school
  * behind one NAT address must not stay delayed all day because some pupils
  * keep mistyping.
- * NOTE: addresses and networks are counted before the check, so more parallel
- * requests from one address than its free failures get 429 responses while they
- * are in flight, even when they all succeed.
+ * The login counters count before the check. The client counters count
+ * after it (decision 0013): services send many parallel requests with their
+ * correct secrets, and their secrets, codes and refresh tokens are random
+ * strings of 32 characters or more that no burst can guess.
+ * NOTE: login addresses and networks are counted before the check, so more
+ * parallel logins from one address than its free failures get 429 responses
+ * while they are in flight, even when they all succeed.
  */
 export function policiesFromConfig(config: Config): Record<ThrottleScope, ThrottlePolicy> {
   const settings = config.throttle;
@@ -72,11 +76,10 @@ export function policiesFromConfig(config: Config): Record<ThrottleScope, Thrott
     'login.ip': { ...perWindow, freeFailures: settings.ipFreeFailures },
     'login.network': { ...perWindow, freeFailures: settings.networkFreeFailures },
     // A service sends many parallel requests with its correct secret, which counting before the check would
-    // turn into 429 responses. Secrets have at least 32 characters, and the address and network counters,
-    // counted before the check, still bound a parallel burst from one source.
+    // turn into 429 responses. The check only looks for a running delay, and a failure counts when it happens.
     'client.secret': { ...perAccount, freeFailures: settings.clientFreeFailures, countBeforeCheck: false },
-    'client.ip': { ...perWindow, freeFailures: settings.ipFreeFailures },
-    'client.network': { ...perWindow, freeFailures: settings.networkFreeFailures },
-    'client.grant': { ...perWindow, freeFailures: settings.clientGrantFreeFailures },
+    'client.ip': { ...perWindow, freeFailures: settings.ipFreeFailures, countBeforeCheck: false },
+    'client.network': { ...perWindow, freeFailures: settings.networkFreeFailures, countBeforeCheck: false },
+    'client.grant': { ...perWindow, freeFailures: settings.clientGrantFreeFailures, countBeforeCheck: false },
   };
 }

@@ -82,9 +82,25 @@ export async function createRedisCounterStore(url: string, logger: Logger, keyPr
     async undo(key, attemptId) {
       await callRedis('throttle undo', () => commands.throttleUndo(counterPrefix + key, attemptId), report);
     },
-    async blockedUntil(key) {
-      // An expired counter is a missing key, so no expiry check is needed here.
-      return Number((await callRedis('throttle read', () => redis.hget(counterPrefix + key, 'blocked_until'), report)) ?? 0);
+    async read(keys) {
+      if (keys.length === 0) {
+        return [];
+      }
+      // One pipeline, one round trip. An expired counter is a missing key, so no expiry check is needed here.
+      const pipeline = redis.pipeline();
+      for (const key of keys) {
+        pipeline.hmget(counterPrefix + key, 'failures', 'blocked_until');
+      }
+      const parse = (replies: Array<[Error | null, unknown]> | null) =>
+        keys.map((_key, index) => {
+          const [error, values] = replies?.[index] ?? [new Error('Redis sent no reply for a throttle counter'), null];
+          if (error !== null) {
+            throw error;
+          }
+          const [failures, blockedUntil] = values as Array<string | null>;
+          return { failures: Number(failures ?? 0), blockedUntil: Number(blockedUntil ?? 0) };
+        });
+      return callRedis('throttle read', async () => parse(await pipeline.exec()), report);
     },
     async reset(key) {
       await callRedis('throttle reset', () => redis.del(counterPrefix + key), report);

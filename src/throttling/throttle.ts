@@ -18,8 +18,9 @@ export interface AllowedAttempt {
    * Report the outcome. A failure keeps the count that `reserve` added, or is
    * counted now on keys whose policy does not count before the check. A
    * success deletes the counters whose policy resets on success (accounts,
-   * client secrets) and takes this reservation back from the others
-   * (addresses, networks), which count failures only.
+   * client secrets; skipped when the key read as having no failures) and
+   * takes this reservation back from the others (addresses, networks),
+   * which count failures only.
    */
   record(outcome: AttemptOutcome): Promise<void>;
   /** Take the reservation back without an outcome: no secret was checked. */
@@ -39,17 +40,26 @@ export type Reservation = AllowedAttempt | RejectedAttempt;
 /**
  * Check-and-count for every path that checks a guessable secret: passwords,
  * client secrets, codes and refresh tokens, and one-time codes of later flows.
- * `reserve` counts the attempt as a failure before the secret is checked,
- * atomically per key, so parallel attempts cannot all pass one check. Keys
- * whose policy has `countBeforeCheck: false` are only checked for a running
- * delay there, and counted when the failure is reported.
+ * On keys whose policy has `countBeforeCheck`, `reserve` counts the attempt as
+ * a failure before the secret is checked, atomically per key, so parallel
+ * attempts cannot all pass one check. The other keys are only read for a
+ * running delay, all of them in one round trip. Their failures are counted
+ * when reported, and a success on them writes nothing unless a counter exists.
  * NOTE: sending a new one-time code must never reset a failure count; only a
  * correct code (`record('success')`) does, or a quiet window.
  */
 export interface Throttle {
   reserve(keys: readonly ThrottleKey[]): Promise<Reservation>;
+  /**
+   * Reserve several groups of keys in one step, each settled on its own: the
+   * token endpoint's client authentication and its code or refresh token.
+   * When any key is delayed, nothing is counted and the whole request is rejected.
+   */
+  reserveGroups(groups: ReadonlyArray<readonly ThrottleKey[]>): Promise<GroupReservation>;
   close(): Promise<void>;
 }
+
+export type GroupReservation = { allowed: true; attempts: AllowedAttempt[] } | RejectedAttempt;
 
 export interface ThrottleOptions {
   store: CounterStore;
@@ -64,6 +74,8 @@ interface CountedKey {
   storedKey: string;
   policy: ThrottlePolicy;
   attemptId: string;
+  /** Failures the key had when it was read; set only for keys counted after the check. */
+  failuresBefore?: number;
 }
 
 export function createThrottle(options: ThrottleOptions): Throttle {
@@ -73,24 +85,15 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   const storedKey = (key: ThrottleKey): string =>
     `${key.scope}:${createHmac('sha256', options.secret).update(`${key.scope}\n${key.id}`).digest('base64url')}`;
 
-  // One request's operations on all its keys share one commit where the store supports it.
+  // One request's writes on all its keys share one commit where the store supports it.
   const batched = <T>(fn: (counters: CounterStore) => Promise<T>): Promise<T> => (store.batch === undefined ? fn(store) : store.batch(fn));
 
   const undoAll = (counters: CounterStore, keys: readonly CountedKey[]) =>
     Promise.all(keys.filter((key) => key.policy.countBeforeCheck).map((key) => counters.undo(key.storedKey, key.attemptId, now()))).then(() => undefined);
 
-  /** Count the attempt on a key whose policy counts before the check, or only look for a running delay. */
-  const check = async (counters: CounterStore, key: CountedKey, at: number): Promise<CounterHit> => {
-    if (key.policy.countBeforeCheck) {
-      return counters.hit(key.storedKey, key.policy, at, key.attemptId);
-    }
-    const blockedUntil = await counters.blockedUntil(key.storedKey, at);
-    return { allowed: blockedUntil <= at, blockedUntil };
-  };
-
-  /** Check every key. When the store fails on one, the counted ones are taken back and the error is raised: no attempt goes through unthrottled. */
-  const checkAll = async (counters: CounterStore, keys: readonly CountedKey[], at: number): Promise<CounterHit[]> => {
-    const outcomes = await Promise.allSettled(keys.map((key) => check(counters, key, at)));
+  /** Count the attempt on every key whose policy counts before the check. When the store fails on one, the counted ones are taken back and the error is raised: no attempt goes through unthrottled. */
+  const countAll = async (counters: CounterStore, keys: readonly CountedKey[], at: number): Promise<CounterHit[]> => {
+    const outcomes = await Promise.allSettled(keys.map((key) => counters.hit(key.storedKey, key.policy, at, key.attemptId)));
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failed === undefined) {
       return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<CounterHit>).value);
@@ -104,58 +107,92 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     throw failed.reason;
   };
 
-  const settle = (counters: CounterStore, keys: readonly CountedKey[], outcome: AttemptOutcome): Promise<unknown> => {
-    if (outcome === 'failure') {
-      // Keys counted before the check already hold this failure.
-      return Promise.all(keys.filter((key) => !key.policy.countBeforeCheck).map((key) => counters.hit(key.storedKey, key.policy, now(), key.attemptId)));
-    }
-    return Promise.all(
-      keys.map((key) => {
-        if (key.policy.resetOnSuccess) {
-          return counters.reset(key.storedKey);
-        }
-        return key.policy.countBeforeCheck ? counters.undo(key.storedKey, key.attemptId, now()) : undefined;
-      }),
-    );
+  /** The store operations that report an outcome; an empty list writes nothing. */
+  type Operation = (counters: CounterStore) => Promise<unknown>;
+  const settlement = (keys: readonly CountedKey[], outcome: AttemptOutcome | 'release'): Operation[] =>
+    keys.flatMap((key): Operation[] => {
+      if (outcome === 'release') {
+        return key.policy.countBeforeCheck ? [(counters: CounterStore) => counters.undo(key.storedKey, key.attemptId, now())] : [];
+      }
+      if (outcome === 'failure') {
+        // Keys counted before the check already hold this failure.
+        return key.policy.countBeforeCheck ? [] : [(counters: CounterStore) => counters.hit(key.storedKey, key.policy, now(), key.attemptId)];
+      }
+      // A key that read as having no failures has no counter to reset. A failure that arrived after the read is reset by the next success.
+      if (key.policy.resetOnSuccess && (key.policy.countBeforeCheck || (key.failuresBefore ?? 0) > 0)) {
+        return [(counters: CounterStore) => counters.reset(key.storedKey)];
+      }
+      return key.policy.countBeforeCheck ? [(counters: CounterStore) => counters.undo(key.storedKey, key.attemptId, now())] : [];
+    });
+
+  const allowedAttempt = (keys: readonly CountedKey[]): AllowedAttempt => {
+    let settled = false;
+    const settleOnce = async (outcome: AttemptOutcome | 'release') => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      const operations = settlement(keys, outcome);
+      if (operations.length > 0) {
+        await batched((counters) => Promise.all(operations.map((operation) => operation(counters))));
+      }
+    };
+    return { allowed: true, record: (outcome) => settleOnce(outcome), release: () => settleOnce('release') };
   };
 
-  return {
-    async reserve(keys) {
-      const checked = uniqueKeys(keys).map((key) => ({
+  const rejection = (rejected: ReadonlyArray<{ scope: ThrottleScope; blockedUntil: number }>, at: number): RejectedAttempt => {
+    const until = Math.max(...rejected.map((entry) => entry.blockedUntil));
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((until - at) / 1000)), scopes: rejected.map((entry) => entry.scope) };
+  };
+
+  const reserveGroups = async (groups: ReadonlyArray<readonly ThrottleKey[]>): Promise<GroupReservation> => {
+    const checkedGroups = groups.map((keys) =>
+      uniqueKeys(keys).map((key): CountedKey => ({
         scope: key.scope,
         storedKey: storedKey(key),
         policy: policies[key.scope],
         attemptId: randomBytes(12).toString('base64url'),
-      }));
-      const at = now();
+      })),
+    );
+    const all = checkedGroups.flat();
+    const at = now();
+
+    // Keys counted after the check: one read for all of them, and a running delay rejects before anything is counted.
+    const readOnly = all.filter((key) => !key.policy.countBeforeCheck);
+    const states = readOnly.length === 0 ? [] : await store.read(readOnly.map((key) => key.storedKey), at);
+    const delayed = readOnly.flatMap((key, index) => {
+      const state = states[index] ?? { failures: 0, blockedUntil: 0 };
+      key.failuresBefore = state.failures;
+      return state.blockedUntil > at ? [{ scope: key.scope, blockedUntil: state.blockedUntil }] : [];
+    });
+    if (delayed.length > 0) {
+      return rejection(delayed, at);
+    }
+
+    const counting = all.filter((key) => key.policy.countBeforeCheck);
+    if (counting.length > 0) {
       const hits = await batched(async (counters) => {
-        const checkedHits = await checkAll(counters, checked, at);
-        if (checkedHits.some((hit) => !hit.allowed)) {
+        const counted = await countAll(counters, counting, at);
+        if (counted.some((hit) => !hit.allowed)) {
           // A rejected attempt checks no secret, so it must not count on the keys that let it through.
-          await undoAll(counters, checked.filter((_key, index) => checkedHits[index]?.allowed === true));
+          await undoAll(counters, counting.filter((_key, index) => counted[index]?.allowed === true));
         }
-        return checkedHits;
+        return counted;
       });
-
-      const rejected = hits.flatMap((hit, index) => (hit.allowed ? [] : [{ hit, key: checked[index] as CountedKey }]));
+      const rejected = hits.flatMap((hit, index) => (hit.allowed ? [] : [{ scope: (counting[index] as CountedKey).scope, blockedUntil: hit.blockedUntil }]));
       if (rejected.length > 0) {
-        const until = Math.max(...rejected.map((entry) => entry.hit.blockedUntil));
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((until - at) / 1000)), scopes: rejected.map((entry) => entry.key.scope) };
+        return rejection(rejected, at);
       }
+    }
+    return { allowed: true, attempts: checkedGroups.map(allowedAttempt) };
+  };
 
-      let settled = false;
-      const settleOnce = async (action: () => Promise<unknown>) => {
-        if (!settled) {
-          settled = true;
-          await action();
-        }
-      };
-      return {
-        allowed: true,
-        record: (outcome) => settleOnce(() => batched((counters) => settle(counters, checked, outcome))),
-        release: () => settleOnce(() => batched((counters) => undoAll(counters, checked))),
-      };
+  return {
+    async reserve(keys) {
+      const reservation = await reserveGroups([keys]);
+      return reservation.allowed ? (reservation.attempts[0] as AllowedAttempt) : reservation;
     },
+    reserveGroups,
     close: () => store.close(),
   };
 }
