@@ -11,6 +11,9 @@ import { ITERATION, quantile, runLoad } from '../bench/load.js';
 import { parseOptions } from '../bench/options.js';
 import { codeFromCallback } from '../bench/oidc.js';
 import { summariseProfiles } from '../bench/profile.js';
+import type { PassResult, ScenarioResult } from '../bench/measure.js';
+import { storeSection } from '../bench/report-results.js';
+import { SCENARIOS } from '../bench/scenarios/index.js';
 import { parseBytesPerSession } from '../bench/session-memory.js';
 
 function responseWithCookies(lines: string[]): HttpResponse {
@@ -101,4 +104,23 @@ test('profile summary counts self time inside the window', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+function passWithRate(perCpuSecond: number): PassResult {
+  return {
+    iterations: 100, errors: 0, errorSamples: [], elapsedSeconds: 1, latencies: new Map([[ITERATION, [1, 2, 3]]]), lateStarts: 0,
+    generatorCpuSeconds: 0.1, concurrency: 4, serverCpuSeconds: 100 / perCpuSecond, throughput: 100, perCpuSecond, serverProcesses: 1,
+  };
+}
+
+test('targets table shows bare provider rate', () => {
+  const scenario = SCENARIOS.find((candidate) => candidate.name === 'sso-hop');
+  assert.ok(scenario !== undefined);
+  const propusk: ScenarioResult = { scenario, target: 'Propusk, SQLite', max: passWithRate(150) };
+  const bare: ScenarioResult = { scenario, target: 'bare oidc-provider', max: passWithRate(300) };
+  const section = storeSection({ label: 'SQLite', commands: [], results: [propusk], profiles: [] }, { bare: [bare], errors: [] });
+  const row = section.split('\n').find((line) => line.startsWith('| sso-hop | ≥ 600 per CPU-s'));
+  assert.ok(row !== undefined, 'the targets table has the SSO hop row');
+  assert.match(row, /\| 150 \| \*\*missed\*\* by 75% \|/);
+  assert.match(row, /\| 300 \(50% of the target\) \|$/);
 });

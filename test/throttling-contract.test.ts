@@ -204,6 +204,23 @@ function runContract(name: string, openBackend: () => Promise<Backend>, gate: { 
       assert.deepEqual(writes, ['hit', 'hit', 'reset'], 'the account key, which had a failure, is reset; the address keeps its count');
     });
 
+    test('failures after the check all count', async () => {
+      const secret = randomBytes(32);
+      const throttle = createThrottle({ store: backend.store, policies: policies({ countBeforeCheck: false }), secret, now: clock.now });
+      const key = [account('+79160000017')];
+      const burst = 10;
+      const parallel = await Promise.all(Array.from({ length: burst }, () => throttle.reserve(key)));
+      assert.equal(parallel.filter((reservation) => reservation.allowed).length, burst, 'no delay ran when they were read');
+      // Reported one after another, so most arrive while the delay of an earlier one runs.
+      for (const reservation of parallel) {
+        if (reservation.allowed) await reservation.record('failure');
+      }
+      const storedKey = `login.account:${createHmac('sha256', secret).update('login.account\nphone:+79160000017').digest('base64url')}`;
+      const [state] = await backend.store.read([storedKey], clock.now());
+      assert.equal(state?.failures, burst);
+      assert.equal(state?.blockedUntil, clock.now() + Math.min(MAX_MS, FIRST_MS * 2 ** (burst - FREE - 1)));
+    });
+
     test('groups: one delay rejects all', async () => {
       const throttle = throttleWith({ countBeforeCheck: false });
       const delayed = [account('+79160000014')];

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { toJsonText } from './codec.js';
 import type { Store } from './database.js';
 import { AlreadyConsumedError } from './errors.js';
+import { reusableQuery, type ReusableQuery } from './reusable-query.js';
 import { StorageError } from '../errors/index.js';
 import type { DatabaseSchema, OidcPayloadsTable } from './schema.js';
 
@@ -59,6 +60,7 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
   clock: () => number = Date.now,
 ): OidcAdapterClass<P> {
   const db = store.db;
+  const queries = payloadQueries(db);
 
   return class SqlOidcAdapter implements OidcAdapter<P> {
     readonly model: string;
@@ -72,45 +74,31 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
         throw new StorageError('Client records are not stored by the OIDC payload adapter');
       }
       const now = clock();
-      await db
-        .insertInto('oidc_payloads')
-        .values({
-          model: this.model,
-          id,
-          payload: toJsonText(payload),
-          grant_id: GRANT_BOUND_MODELS.has(this.model) ? stringOrNull(payload.grantId) : null,
-          user_code: stringOrNull(payload.userCode),
-          uid: this.model === SESSION_MODEL ? stringOrNull(payload.uid) : null,
-          expires_at: expiresIn === undefined ? null : now + Math.ceil(expiresIn * 1000),
-          consumed_at: consumedAt(payload.consumed, now),
-        })
-        .onConflict((conflict) =>
-          conflict.columns(['model', 'id']).doUpdateSet((eb) => ({
-            payload: eb.ref('excluded.payload'),
-            grant_id: eb.ref('excluded.grant_id'),
-            user_code: eb.ref('excluded.user_code'),
-            uid: eb.ref('excluded.uid'),
-            expires_at: eb.ref('excluded.expires_at'),
-            // Once consumed, a record stays consumed even if a stale copy is saved again.
-            consumed_at: eb.fn.coalesce('oidc_payloads.consumed_at', 'excluded.consumed_at'),
-          })),
-        )
-        .execute();
+      await queries.upsert.run([
+        this.model,
+        id,
+        toJsonText(payload),
+        GRANT_BOUND_MODELS.has(this.model) ? stringOrNull(payload.grantId) : null,
+        stringOrNull(payload.userCode),
+        this.model === SESSION_MODEL ? stringOrNull(payload.uid) : null,
+        expiresIn === undefined ? null : now + Math.ceil(expiresIn * 1000),
+        consumedAt(payload.consumed, now),
+      ]);
     }
 
     async find(id: string): Promise<P | undefined> {
       if (this.model === CLIENT_MODEL) {
         return undefined;
       }
-      return findLive<P>(db, this.model, 'id', id, clock());
+      return findLive<P>(queries.findBy.id, this.model, id, clock());
     }
 
     async findByUserCode(userCode: string): Promise<P | undefined> {
-      return findLive<P>(db, this.model, 'user_code', userCode, clock());
+      return findLive<P>(queries.findBy.user_code, this.model, userCode, clock());
     }
 
     async findByUid(uid: string): Promise<P | undefined> {
-      return findLive<P>(db, this.model, 'uid', uid, clock());
+      return findLive<P>(queries.findBy.uid, this.model, uid, clock());
     }
 
     /**
@@ -119,14 +107,8 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
      * AlreadyConsumedError.
      */
     async consume(id: string): Promise<void> {
-      const result = await db
-        .updateTable('oidc_payloads')
-        .set({ consumed_at: clock() })
-        .where('model', '=', this.model)
-        .where('id', '=', id)
-        .where('consumed_at', 'is', null)
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) {
+      const result = await queries.consume.run([clock(), this.model, id]);
+      if ((result.numAffectedRows ?? 0n) === 0n) {
         throw new AlreadyConsumedError(this.model);
       }
     }
@@ -148,25 +130,66 @@ export async function deleteExpired(store: Store, now: number): Promise<number> 
   return Number(result.numDeletedRows);
 }
 
-async function findLive<P>(
-  db: Kysely<DatabaseSchema>,
-  model: string,
-  column: 'id' | 'user_code' | 'uid',
-  value: string,
-  now: number,
-): Promise<P | undefined> {
-  const row = await db
-    .selectFrom('oidc_payloads')
-    .selectAll()
-    .where('model', '=', model)
-    .where(column, '=', value)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .executeTakeFirst();
+type PayloadRow = Selectable<OidcPayloadsTable>;
+
+/**
+ * Prepare the queries that run on every provider request, each compiled
+ * once per database (see reusableQuery). Slots are numbered in the order of
+ * the values that each caller passes.
+ */
+function payloadQueries(db: Kysely<DatabaseSchema>) {
+  // Slots: 0 model, 1 the looked-up value, 2 now (epoch ms).
+  const findBy = (column: 'id' | 'user_code' | 'uid'): ReusableQuery<PayloadRow> =>
+    reusableQuery(db, (slot) =>
+      db
+        .selectFrom('oidc_payloads')
+        .selectAll()
+        .where('model', '=', slot(0))
+        .where(column, '=', slot(1))
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', slot(2))])),
+    );
+  return {
+    findBy: { id: findBy('id'), user_code: findBy('user_code'), uid: findBy('uid') },
+    // Slots: the columns in the order of the values below.
+    upsert: reusableQuery(db, (slot) =>
+      db
+        .insertInto('oidc_payloads')
+        .values({
+          model: slot(0),
+          id: slot(1),
+          payload: slot(2),
+          grant_id: slot(3),
+          user_code: slot(4),
+          uid: slot(5),
+          expires_at: slot(6),
+          consumed_at: slot(7),
+        })
+        .onConflict((conflict) =>
+          conflict.columns(['model', 'id']).doUpdateSet((eb) => ({
+            payload: eb.ref('excluded.payload'),
+            grant_id: eb.ref('excluded.grant_id'),
+            user_code: eb.ref('excluded.user_code'),
+            uid: eb.ref('excluded.uid'),
+            expires_at: eb.ref('excluded.expires_at'),
+            // Once consumed, a record stays consumed even if a stale copy is saved again.
+            consumed_at: eb.fn.coalesce('oidc_payloads.consumed_at', 'excluded.consumed_at'),
+          })),
+        ),
+    ),
+    // Slots: 0 now (epoch ms), 1 model, 2 id.
+    consume: reusableQuery(db, (slot) =>
+      db.updateTable('oidc_payloads').set({ consumed_at: slot(0) }).where('model', '=', slot(1)).where('id', '=', slot(2)).where('consumed_at', 'is', null),
+    ),
+  };
+}
+
+async function findLive<P>(query: ReusableQuery<PayloadRow>, model: string, value: string, now: number): Promise<P | undefined> {
+  const row = (await query.run([model, value, now])).rows[0];
   return row === undefined ? undefined : toPayload<P>(row);
 }
 
 /** Parse a stored payload. The consumed_at column, not the stored JSON, decides whether it is consumed. */
-function toPayload<P>(row: Selectable<OidcPayloadsTable>): P {
+function toPayload<P>(row: PayloadRow): P {
   const payload = JSON.parse(row.payload) as Record<string, unknown>;
   delete payload.consumed;
   if (row.consumed_at !== null) {

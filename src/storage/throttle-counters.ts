@@ -35,11 +35,19 @@ function blockedUntilAfter(failures: RawBuilder<number>, rule: CounterRule, now:
  * failure. A delayed row is left as it is, so its `last_attempt` keeps
  * another attempt's id, and that is how the caller tells a rejection.
  */
-export async function hitThrottleCounter(db: Db, key: string, rule: CounterRule, nowMs: number, attemptId: string): Promise<{ allowed: boolean; blockedUntil: number }> {
+export async function hitThrottleCounter(
+  db: Db,
+  key: string,
+  rule: CounterRule,
+  nowMs: number,
+  attemptId: string,
+  countWhileDelayed = false,
+): Promise<{ allowed: boolean; blockedUntil: number }> {
   const now = bigint(nowMs);
   const newExpiry = sql<number>`${now} + ${bigint(rule.windowMs)}`;
   const expired = sql<boolean>`throttle_counters.expires_at <= ${now}`;
-  const blocked = sql<boolean>`(throttle_counters.blocked_until > ${now} and not (${expired}))`;
+  // A failure reported after its check happened, so it counts even while a delay runs.
+  const blocked = countWhileDelayed ? sql<boolean>`(1 = 0)` : sql<boolean>`(throttle_counters.blocked_until > ${now} and not (${expired}))`;
   const next = sql<number>`throttle_counters.failures + 1`;
   const keptExpiry = rule.slidingWindow ? newExpiry : sql<number>`throttle_counters.expires_at`;
 

@@ -25,9 +25,11 @@ export interface CounterStore {
   /**
    * Count one attempt, unless the key is delayed at `now`. Counting and the
    * check happen in the same atomic step, before the secret is verified.
-   * `attemptId` is a random id that `undo` later names.
+   * `attemptId` is a random id that `undo` later names. With
+   * `countWhileDelayed`, a failure reported after the check counts even
+   * while the key is delayed, and extends the delay.
    */
-  hit(key: string, policy: ThrottlePolicy, now: number, attemptId: string): Promise<CounterHit>;
+  hit(key: string, policy: ThrottlePolicy, now: number, attemptId: string, countWhileDelayed?: boolean): Promise<CounterHit>;
   /**
    * Take back one counted attempt. When no other attempt was let through
    * since `attemptId`, the delay from before it comes back too.

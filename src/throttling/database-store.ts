@@ -30,7 +30,8 @@ export function createDatabaseCounterStore(db: Kysely<DatabaseSchema>, options: 
 
 function counterStoreOn(db: Kysely<DatabaseSchema>): CounterStore {
   return {
-    hit: (key, policy, now, attemptId) => hitThrottleCounter(db, key, { ...policy, doublingsToCap: doublingsToCap(policy) }, now, attemptId),
+    hit: (key, policy, now, attemptId, countWhileDelayed) =>
+      hitThrottleCounter(db, key, { ...policy, doublingsToCap: doublingsToCap(policy) }, now, attemptId, countWhileDelayed),
     undo: (key, attemptId, now) => undoThrottleCounter(db, key, attemptId, now),
     read: (keys, now) => readThrottleCounters(db, keys, now),
     reset: (key) => deleteThrottleCounter(db, key),

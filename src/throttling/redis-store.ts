@@ -18,7 +18,7 @@ local max_delay = tonumber(ARGV[4])
 local doublings_to_cap = tonumber(ARGV[5])
 local state = redis.call('HMGET', KEYS[1], 'failures', 'blocked_until')
 local blocked_until = tonumber(state[2]) or 0
-if blocked_until > now then
+if blocked_until > now and ARGV[9] ~= '1' then
   return {0, blocked_until}
 end
 local failures = (tonumber(state[1]) or 0) + 1
@@ -74,8 +74,8 @@ export async function createRedisCounterStore(url: string, logger: Logger, keyPr
   const commands = redis as unknown as ThrottleCommands;
 
   return {
-    async hit(key, policy, now, attemptId) {
-      const args = [now, policy.freeFailures, policy.firstDelayMs, policy.maxDelayMs, doublingsToCap(policy), policy.windowMs, policy.slidingWindow ? 1 : 0, attemptId];
+    async hit(key, policy, now, attemptId, countWhileDelayed = false) {
+      const args = [now, policy.freeFailures, policy.firstDelayMs, policy.maxDelayMs, doublingsToCap(policy), policy.windowMs, policy.slidingWindow ? 1 : 0, attemptId, countWhileDelayed ? 1 : 0];
       const [allowed, blockedUntil] = await callRedis('throttle hit', () => commands.throttleHit(counterPrefix + key, ...args), report);
       return { allowed: allowed === 1, blockedUntil: Number(blockedUntil) };
     },

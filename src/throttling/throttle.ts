@@ -115,8 +115,8 @@ export function createThrottle(options: ThrottleOptions): Throttle {
         return key.policy.countBeforeCheck ? [(counters: CounterStore) => counters.undo(key.storedKey, key.attemptId, now())] : [];
       }
       if (outcome === 'failure') {
-        // Keys counted before the check already hold this failure.
-        return key.policy.countBeforeCheck ? [] : [(counters: CounterStore) => counters.hit(key.storedKey, key.policy, now(), key.attemptId)];
+        // Keys counted before the check already hold this failure. The others count it now, even if another failure started a delay meanwhile.
+        return key.policy.countBeforeCheck ? [] : [(counters: CounterStore) => counters.hit(key.storedKey, key.policy, now(), key.attemptId, true)];
       }
       // A key that read as having no failures has no counter to reset. A failure that arrived after the read is reset by the next success.
       if (key.policy.resetOnSuccess && (key.policy.countBeforeCheck || (key.failuresBefore ?? 0) > 0)) {
