@@ -76,9 +76,11 @@ describe('audit events over HTTP', () => {
     assert.equal(row.user_agent, FIREFOX_WINDOWS);
     assert.equal(row.request_id, wrong.post.headers.get('x-request-id'));
     assert.deepEqual(JSON.parse(row.details), { reason: 'invalid_credentials', identifierKinds: 'phone' });
-    const stored = JSON.stringify(row);
-    assert.doesNotMatch(stored, /Wrong-Secret-42/);
-    assert.doesNotMatch(stored, /916/);
+    // Hashes, ids and the time are random or changing digits that can contain any short run, so they are left out of the search.
+    const { prev_hash: _previous, hash: _hash, request_id: _request, occurred_at: _time, seq: _seq, ...stored } = row;
+    const text = JSON.stringify(stored);
+    assert.doesNotMatch(text, /Wrong-Secret-42/);
+    assert.doesNotMatch(text, /916/);
 
     const retry = await browser.follow((await authorizationRequest(dnevnik)).url.toString());
     await loginWithAgent(browser, retry, 'not-an-identifier', 'whatever', FIREFOX_WINDOWS);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { migrateToLatest } from '../src/storage/migrations/migrate.js';
-import { reusableQuery } from '../src/storage/reusable-query.js';
+import { reusableQuery, sharedQuery } from '../src/storage/reusable-query.js';
 import { openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
 import { postgresAvailable, serviceGate } from './helpers/services.js';
 
@@ -43,6 +43,23 @@ function runReusableQueryTests(name: string, open: OpenFreshStore, gate: { skip?
       );
       assert.equal((await consume.run([5, 'first'])).numAffectedRows, 1n);
       assert.equal((await consume.run([6, 'first'])).numAffectedRows, 0n, 'already consumed');
+    });
+
+    test('shared query: one per handle', async () => {
+      const db = test_.store.db;
+      let builds = 0;
+      const build = (slot: (index: number) => never) => {
+        builds += 1;
+        return db.selectFrom('oidc_payloads').select('id').where('id', '=', slot(0));
+      };
+      const first = sharedQuery(db, 'test-by-id', build);
+      assert.equal(sharedQuery(db, 'test-by-id', build), first, 'the same handle gets the same query');
+      assert.deepEqual((await first.run(['first'])).rows, [{ id: 'first' }]);
+      assert.deepEqual((await first.run(['second'])).rows, [{ id: 'second' }]);
+      assert.equal(builds, 1, 'built once, on first use');
+      await db.transaction().execute(async (trx) => {
+        assert.notEqual(sharedQuery(trx, 'test-by-id', build), first, 'a transaction gets its own');
+      });
     });
 
     test('rejects a literal value', async () => {

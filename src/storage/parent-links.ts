@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { toPersonProfile } from './person-rows.js';
+import { PROFILE_COLUMNS, toPersonProfile } from './person-rows.js';
 import { selectRoles, toRole } from './roles.js';
 import type { DatabaseSchema } from './schema.js';
 import type { ChildWithStudentRoles, PersonProfile } from './types.js';
@@ -9,18 +9,6 @@ type Db = Kysely<DatabaseSchema>;
 // Sorted in JavaScript: SQLite compares text bytewise while PostgreSQL uses
 // the database collation, so ORDER BY on Cyrillic names differs between them.
 const nameCollator = new Intl.Collator('ru');
-
-const PROFILE_COLUMNS = [
-  'people.id',
-  'people.external_id',
-  'people.family_name',
-  'people.given_name',
-  'people.middle_name',
-  'people.birthdate',
-  'people.status',
-  'people.created_at',
-  'people.updated_at',
-] as const;
 
 /** Link a parent to a child. Linking the same pair twice is not an error. */
 export async function linkParent(db: Db, parentId: string, childId: string): Promise<void> {

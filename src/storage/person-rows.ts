@@ -2,6 +2,19 @@ import type { Selectable } from 'kysely';
 import type { PeopleTable } from './schema.js';
 import type { Person, PersonProfile } from './types.js';
 
+/** Columns of a person's profile (all but the password hash), for a select that joins `people`. */
+export const PROFILE_COLUMNS = [
+  'people.id',
+  'people.external_id',
+  'people.family_name',
+  'people.given_name',
+  'people.middle_name',
+  'people.birthdate',
+  'people.status',
+  'people.created_at',
+  'people.updated_at',
+] as const;
+
 export function toPerson(row: Selectable<PeopleTable>): Person {
   return { ...toPersonProfile(row), passwordHash: row.password_hash };
 }

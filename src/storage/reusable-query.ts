@@ -42,3 +42,24 @@ export function reusableQuery<Row>(db: Kysely<DatabaseSchema>, build: (slot: (in
     },
   };
 }
+
+const shared = new WeakMap<object, Map<string, ReusableQuery<unknown>>>();
+
+/**
+ * Return the reusable query `name` of this database handle, made by `build`
+ * on first use. A transaction is a handle of its own, so a query run inside
+ * one is compiled again there.
+ */
+export function sharedQuery<Row>(db: Kysely<DatabaseSchema>, name: string, build: (slot: (index: number) => never) => Compilable<Row>): ReusableQuery<Row> {
+  let queries = shared.get(db);
+  if (queries === undefined) {
+    queries = new Map();
+    shared.set(db, queries);
+  }
+  let query = queries.get(name);
+  if (query === undefined) {
+    query = reusableQuery(db, build) as ReusableQuery<unknown>;
+    queries.set(name, query);
+  }
+  return query as ReusableQuery<Row>;
+}

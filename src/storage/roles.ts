@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { grantRoleUnexpired } from './grant-roles.js';
+import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
 import { inTransaction } from './transaction.js';
 import type { Role, RoleInput } from './types.js';
@@ -89,10 +90,13 @@ export async function listRolesWithGrantRole(
   grantId: string,
   now: number = Date.now(),
 ): Promise<RolesWithGrantRole> {
-  const rows = await selectPersonRoles(db, personId)
-    .leftJoin('grant_roles', (join) => join.on('grant_roles.grant_id', '=', grantId).on(grantRoleUnexpired(now)))
-    .select('grant_roles.role_id as grant_role_id')
-    .execute();
+  // Runs for every token and userinfo request, so it is compiled once (see reusableQuery). Slots: person, grant, now.
+  const query = sharedQuery(db, 'roles-with-grant-role', (slot) =>
+    selectPersonRoles(db, slot(0))
+      .leftJoin('grant_roles', (join) => join.on('grant_roles.grant_id', '=', slot(1)).on(grantRoleUnexpired(slot(2))))
+      .select('grant_roles.role_id as grant_role_id'),
+  );
+  const rows = (await query.run([personId, grantId, now])).rows;
   return { roles: rows.map(toRole), grantRoleId: rows[0]?.grant_role_id ?? null };
 }
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { fromFlag, toFlag } from './codec.js';
-import { toPersonProfile } from './person-rows.js';
+import { PROFILE_COLUMNS, toPersonProfile } from './person-rows.js';
+import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
 import type { PersonProfile, PersonStatus } from './types.js';
 
@@ -45,23 +46,16 @@ export async function findSessionActivity(
   db: Db,
   sessionUid: string,
 ): Promise<(SessionActivity & { personStatus: PersonStatus; person: PersonProfile }) | undefined> {
-  const row = await db
-    .selectFrom('session_activity')
-    .innerJoin('people', 'people.id', 'session_activity.person_id')
-    .selectAll('session_activity')
-    .select([
-      'people.id',
-      'people.external_id',
-      'people.family_name',
-      'people.given_name',
-      'people.middle_name',
-      'people.birthdate',
-      'people.status',
-      'people.created_at',
-      'people.updated_at',
-    ])
-    .where('session_activity.session_uid', '=', sessionUid)
-    .executeTakeFirst();
+  // Runs on every provider request with a session, so it is compiled once (see reusableQuery).
+  const query = sharedQuery(db, 'session-activity-with-person', (slot) =>
+    db
+      .selectFrom('session_activity')
+      .innerJoin('people', 'people.id', 'session_activity.person_id')
+      .selectAll('session_activity')
+      .select(PROFILE_COLUMNS)
+      .where('session_activity.session_uid', '=', slot(0)),
+  );
+  const row = (await query.run([sessionUid])).rows[0];
   if (row === undefined) {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
 import type { SessionState } from './types.js';
 
@@ -10,12 +11,11 @@ export async function getSessionState(
   sessionUid: string,
   now: number = Date.now(),
 ): Promise<SessionState | undefined> {
-  const row = await db
-    .selectFrom('session_state')
-    .selectAll()
-    .where('session_uid', '=', sessionUid)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
+  // Runs on every authorization request with a session, so it is compiled once (see reusableQuery).
+  const query = sharedQuery(db, 'session-state', (slot) =>
+    db.selectFrom('session_state').selectAll().where('session_uid', '=', slot(0)).where('expires_at', '>', slot(1)),
+  );
+  const row = (await query.run([sessionUid, now])).rows[0];
   if (row === undefined) {
     return undefined;
   }
