@@ -16,7 +16,8 @@ const stored = (): OidcPayload =>
   }) as unknown as OidcPayload;
 
 describe('unchanged session saves', () => {
-  test('a lookup that returns jti and kind (the Redis store) still matches the save of the same session', () => {
+  // The Redis store returns jti and kind with a lookup, and oidc-provider's save leaves them out.
+  test('lookup with jti and kind matches', () => {
     const saves = createUnchangedSaves();
     saves.remember('session-1', { ...stored(), jti: 'session-1', kind: 'Session' } as OidcPayload, 1000);
     assert.equal(saves.isUnchanged('session-1', stored(), 1001), true);
