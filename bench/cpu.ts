@@ -10,8 +10,6 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf
 interface ProcessStat {
   pid: number;
   parentPid: number;
-  /** Executable name, such as "node" or "esbuild". */
-  command: string;
   /** utime + stime, in clock ticks. */
   ticks: number;
 }
@@ -26,8 +24,7 @@ function readStat(pid: number): ProcessStat | undefined {
   // The command name (field 2) is in parentheses and may contain spaces, so fields are counted after the last ")".
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // After the name: state(3) ppid(4) … utime(14) stime(15), so index = field number - 3.
-  const command = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-  return { pid, parentPid: Number(fields[1]), command, ticks: Number(fields[11]) + Number(fields[12]) };
+  return { pid, parentPid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
 }
 
 function allProcesses(): ProcessStat[] {
@@ -68,7 +65,20 @@ export function processTreeCpuSeconds(rootPid: number): number {
  * starts are not counted, though their CPU time is.
  */
 export function processTreeSize(rootPid: number): number {
-  return processTree(rootPid).filter((stat) => stat.command === 'node').length;
+  return processTree(rootPid).filter((stat) => executableName(stat.pid) === 'node').length;
+}
+
+/**
+ * Return the base name of the program a process runs, from its first argument.
+ * The name in /proc/<pid>/stat is the main thread's, which Node.js 24 renames to "MainThread".
+ */
+function executableName(pid: number): string | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return first.slice(first.lastIndexOf('/') + 1);
+  } catch {
+    return undefined; // the process ended between listing and reading
+  }
 }
 
 export interface MachineDescription {

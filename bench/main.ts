@@ -58,7 +58,8 @@ async function main(argv: string[]): Promise<void> {
   const sessionMemory = await measureSessionMemory();
 
   const run: BenchRun = {
-    command: `npm run bench${argv.length === 0 ? '' : ` -- ${argv.join(' ')}`}`,
+    // A wrapper such as scripts/ci/node24.sh --bench names itself, so the report shows the command to repeat.
+    command: process.env.PROPUSK_BENCH_COMMAND ?? `npm run bench${argv.length === 0 ? '' : ` -- ${argv.join(' ')}`}`,
     startedAt,
     finishedAt: new Date(),
     machine: describeMachine(),

@@ -121,7 +121,7 @@ export function renderReport(run: BenchRun): string {
   return [
     '# Benchmarks',
     '',
-    '`npm run bench` (bench/main.ts) writes this page, so run it again rather than editing the page. It drives a real Propusk over loopback and compares each result with the targets and with ceilings measured in the same run.',
+    `\`${run.command.split(' -- ')[0]}\` (bench/main.ts on Node.js ${run.machine.node}) writes this page, so run it again rather than editing the page. It drives a real Propusk over loopback and compares each result with the targets and with ceilings measured in the same run.`,
     '',
     TARGETS,
     '',

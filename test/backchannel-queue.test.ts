@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { claimDueLogouts, deleteFinishedLogouts, insertLogouts, markDelivered, markFailed, nextDueAt, scheduleRetry } from '../src/logout/queue-store.js';
 import { openDatabase, type Store } from '../src/storage/database.js';
 import { migrateToLatest } from '../src/storage/migrations/migrate.js';
-import { createPostgresSchema, openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
+import { createPostgresSchema, migratedStoreHooks, openPostgresTestStore, openSqliteTestStore, type OpenFreshStore } from './helpers/databases.js';
 import { postgresAvailable, serviceGate } from './helpers/services.js';
 
 const LEASE_MS = 60_000;
@@ -17,17 +17,9 @@ function targets(count: number, clientId = 'dnevnik') {
 
 function queueContract(name: string, open: OpenFreshStore, gate: { skip?: string | boolean } = {}) {
   describe(`logout queue on ${name}`, gate, () => {
-    let fresh: TestStore;
     let store: Store;
-
-    before(async () => {
-      fresh = await open();
-      store = fresh.store;
-      await migrateToLatest(store);
-    });
-
-    after(async () => {
-      await fresh.cleanup();
+    migratedStoreHooks(open, (opened) => {
+      store = opened;
     });
 
     test('insert skips a target already queued', async () => {

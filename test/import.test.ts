@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { demoAccounts } from '../src/demo/demo-accounts.js';
 import { ImportError } from '../src/errors/index.js';
 import { readLoginIdentifier } from '../src/identity/identifiers/parse.js';
@@ -19,12 +19,11 @@ import { validateImport } from '../src/importer/validate.js';
 import type { Sealer } from '../src/keys/sealer.js';
 import type { Store } from '../src/storage/database.js';
 import { listIdentifiers, replaceIdentifiers } from '../src/storage/identifiers.js';
-import { migrateToLatest } from '../src/storage/migrations/migrate.js';
 import { listChildren } from '../src/storage/parent-links.js';
 import { findPeopleByIdentifier, findPersonByExternalId, findPersonById, setPasswordHash, upsertPersonByExternalId } from '../src/storage/people.js';
 import { listRoles } from '../src/storage/roles.js';
 import { findService } from '../src/storage/services.js';
-import { openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
+import { migratedStoreHooks, openPostgresTestStore, openSqliteTestStore, type OpenFreshStore } from './helpers/databases.js';
 import { openTestKeys, type TestKeys } from './helpers/identifier-keys.js';
 import { postgresAvailable, serviceGate } from './helpers/services.js';
 
@@ -230,22 +229,19 @@ const BAD_RECORDS: BadRecordCase[] = [
 
 function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { skip?: string } = {}): void {
   describe(`import on ${name}`, gate, () => {
-    let testStore: TestStore;
     let store: Store;
     let sealer: Sealer;
     let keys: TestKeys;
 
-    beforeEach(async () => {
-      testStore = await openFreshStore();
-      store = testStore.store;
-      await migrateToLatest(store);
-      keys = await openTestKeys(store);
-      sealer = keys.sealer;
-    });
-
-    afterEach(async () => {
-      await testStore?.cleanup();
-    });
+    migratedStoreHooks(
+      openFreshStore,
+      async (opened) => {
+        store = opened;
+        keys = await openTestKeys(store);
+        sealer = keys.sealer;
+      },
+      { each: true },
+    );
 
     it('valid file creates every record', async () => {
       const summary = await importRecords(store, keys, loadJson(EXAMPLE_PATH));
@@ -634,26 +630,28 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
 }
 
 describe('import file reading', () => {
-  let testStore: TestStore;
+  let store: Store;
   let keys: TestKeys;
   let directory: string;
 
-  beforeEach(async () => {
-    testStore = await openSqliteTestStore();
-    await migrateToLatest(testStore.store);
-    keys = await openTestKeys(testStore.store);
-    directory = await mkdtemp(path.join(os.tmpdir(), 'propusk-import-file-'));
-  });
+  migratedStoreHooks(
+    openSqliteTestStore,
+    async (opened) => {
+      store = opened;
+      keys = await openTestKeys(store);
+      directory = await mkdtemp(path.join(os.tmpdir(), 'propusk-import-file-'));
+    },
+    { each: true },
+  );
 
   afterEach(async () => {
-    await testStore?.cleanup();
     await rm(directory, { recursive: true, force: true });
   });
 
   async function problemsForText(text: string): Promise<{ file: string; problems: string[] }> {
     const file = path.join(directory, 'records.json');
     await writeFile(file, text);
-    const error = await importErrorOf(() => importFile(testStore.store, keys, file));
+    const error = await importErrorOf(() => importFile(store, keys, file));
     return { file, problems: error.problems };
   }
 
@@ -680,7 +678,7 @@ describe('import file reading', () => {
   it('missing file is reported', async () => {
     const file = path.join(directory, 'absent.json');
 
-    const error = await importErrorOf(() => importFile(testStore.store, keys, file));
+    const error = await importErrorOf(() => importFile(store, keys, file));
 
     assert.deepEqual(error.problems, [`${file}: cannot read the file (ENOENT)`]);
   });
@@ -689,7 +687,7 @@ describe('import file reading', () => {
     const file = path.join(directory, 'bom.json');
     await writeFile(file, `\uFEFF${readFileSync(EXAMPLE_PATH, 'utf8')}`);
 
-    const summary = await importFile(testStore.store, keys, file);
+    const summary = await importFile(store, keys, file);
 
     assert.equal(summary.organizations.created, 2);
   });

@@ -1,14 +1,13 @@
 // The generations of signing and cookie keys in the keystore: stage, activate
 // and rotate, on SQLite and on PostgreSQL.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConflictError, StorageError } from '../src/errors/index.js';
 import { activateKeys, ensureKeys, loadKeys, rotateKeys, stageKeys } from '../src/keys/keystore.js';
 import { createSealer } from '../src/keys/sealer.js';
 import { withTransaction, type Store } from '../src/storage/database.js';
-import { migrateToLatest } from '../src/storage/migrations/migrate.js';
 import type { KeyStatus } from '../src/storage/types.js';
-import { openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
+import { migratedStoreHooks, openPostgresTestStore, openSqliteTestStore, type OpenFreshStore } from './helpers/databases.js';
 import { postgresAvailable, serviceGate } from './helpers/services.js';
 
 const sealer = createSealer(Buffer.alloc(32, 9));
@@ -22,16 +21,9 @@ async function kidsWithStatus(store: Store, status: KeyStatus): Promise<string[]
 
 function keystoreSuite(name: string, open: OpenFreshStore, gate: { skip?: string }): void {
   describe(`key generations on ${name}`, gate, () => {
-    let fresh: TestStore;
     let store: Store;
-
-    before(async () => {
-      fresh = await open();
-      store = fresh.store;
-      await migrateToLatest(store);
-    });
-    after(async () => {
-      await fresh?.cleanup();
+    migratedStoreHooks(open, (opened) => {
+      store = opened;
     });
 
     test('activate without a staged generation is rejected', async () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { formAction, formField, TestBrowser, type Hop } from './helpers/browser.js';
 import { authorizationRequest, client, DEMO_PASSWORD, passwordLogin, relyingParty, type RelyingParty } from './helpers/oidc-flow.js';
+import { refusedScrapeCounter } from '../src/metrics/endpoint.js';
 import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
 
 const TOKEN = 'metrics-test-token-0123456789abcdefghijkl';
@@ -66,10 +67,12 @@ describe('/metrics without PROPUSK_METRICS_TOKEN', () => {
 describe('/metrics with PROPUSK_METRICS_TOKEN', () => {
   let propusk: RunningPropusk;
   let dnevnik: RelyingParty;
+  const logLines: string[] = [];
 
   before(async () => {
     propusk = await startPropusk({
       env: { PROPUSK_METRICS_TOKEN: TOKEN, PROPUSK_HASH_THREADS: '2', PROPUSK_THROTTLE_ACCOUNT_FREE_FAILURES: '0' },
+      logLines,
     });
     dnevnik = await relyingParty(propusk.issuer, 'dnevnik');
   });
@@ -92,7 +95,7 @@ describe('/metrics with PROPUSK_METRICS_TOKEN', () => {
     assert.equal(valueOf(samples, 'propusk_backchannel_logout_queue_rows', { state: 'failed' }), 1);
   });
 
-  test('rejects a missing or wrong token with 401 and a Bearer challenge', async () => {
+  test('wrong token: 401, challenge, one warning', async () => {
     const attempts: Array<Record<string, string>> = [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Basic ${TOKEN}` }];
     for (const headers of attempts) {
       const response = await fetch(`${propusk.issuer}/metrics`, { headers });
@@ -100,6 +103,23 @@ describe('/metrics with PROPUSK_METRICS_TOKEN', () => {
       assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="metrics"');
       assert.doesNotMatch(await response.text(), /propusk_/);
     }
+    const warnings = logLines.map((line) => JSON.parse(line) as { level: number; msg: string; refused?: number }).filter((line) => line.level === 40 && line.msg.startsWith('metrics scrape refused'));
+    assert.equal(warnings.length, 1, 'the later refusals of the same minute are counted, not logged');
+    assert.equal(warnings[0]?.refused, 1);
+    assert.ok(!logLines.some((line) => line.includes(`${TOKEN}x`)), 'the presented token is never logged');
+  });
+
+  test('refused scrapes: warning per interval', () => {
+    let now = 0;
+    const count = refusedScrapeCounter(60_000, () => now);
+    assert.equal(count(), 1);
+    now = 1_000;
+    assert.equal(count(), undefined);
+    assert.equal(count(), undefined);
+    now = 61_000;
+    assert.equal(count(), 3, 'two silent refusals and this one');
+    now = 61_500;
+    assert.equal(count(), undefined);
   });
 
   test('serves the Prometheus text format with the default process metrics', async () => {

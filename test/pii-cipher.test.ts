@@ -3,7 +3,7 @@
 // keys table protects the versions that rows still use.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { decryptAesGcm, encryptAesGcm } from '../src/keys/aes-gcm.js';
 import { deleteRetiredDataKeys, rotateDataKey } from '../src/keys/data-keys.js';
 import { openIdentifierCipher } from '../src/keys/identifier-cipher.js';
@@ -13,9 +13,8 @@ import type { Store } from '../src/storage/database.js';
 import { insertDataKey, listDataKeys } from '../src/storage/data-keys.js';
 import type { IdentifierCipher, SealedIdentifier } from '../src/storage/identifier-cipher.js';
 import { replaceIdentifiers } from '../src/storage/identifiers.js';
-import { migrateToLatest } from '../src/storage/migrations/migrate.js';
 import { upsertPersonByExternalId } from '../src/storage/people.js';
-import { openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
+import { migratedStoreHooks, openPostgresTestStore, openSqliteTestStore, type OpenFreshStore } from './helpers/databases.js';
 import { postgresAvailable, serviceGate } from './helpers/services.js';
 
 const EMAIL = { kind: 'email', value: 'secret.person@school.example', display: 'Secret.Person@School.example' } as const;
@@ -37,19 +36,15 @@ function assertStorageErrorWithoutValue(action: () => unknown, pattern: RegExp):
 
 function runCipherSuite(name: string, openFreshStore: OpenFreshStore, gate: { skip?: string } = {}): void {
   describe(`identifier cipher on ${name}`, gate, () => {
-    let testStore: TestStore;
     let store: Store;
     let masterKey: Buffer;
     let cipher: IdentifierCipher;
 
-    before(async () => {
-      testStore = await openFreshStore();
-      store = testStore.store;
-      await migrateToLatest(store);
+    migratedStoreHooks(openFreshStore, async (opened) => {
+      store = opened;
       masterKey = randomBytes(32);
       cipher = await openIdentifierCipher(store.db, masterKey);
     });
-    after(async () => testStore?.cleanup());
 
     it('round-trips and hides the value', () => {
       const first = cipher.seal(PERSON, EMAIL);

@@ -30,6 +30,7 @@ import {
 } from '../src/storage/people.js';
 import { deriveRoleId, findRole, listRoles, listRolesWithGrantRole, replaceRoles } from '../src/storage/roles.js';
 import { findService, listServices, upsertService } from '../src/storage/services.js';
+import { findSessionActivity, recordSessionActivity } from '../src/storage/session-activity.js';
 import { deleteSessionState, getSessionState, setActiveRole } from '../src/storage/session-state.js';
 import type { Person, RoleInput, ServiceInput } from '../src/storage/types.js';
 import { openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
@@ -421,6 +422,27 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
 
         await deleteSessionState(store.db, 'session-1');
         assert.equal(await getSessionState(store.db, 'session-1'), undefined);
+      });
+
+      it('session check reads session state', async () => {
+        const person = await newPerson();
+        const now = Date.now();
+        const activity = { sessionUid: 'session-j', personId: person.id, authenticatedAt: now, lastActiveAt: now, sharedDevice: false, expiresAt: now + HOUR_MS };
+        await recordSessionActivity(store.db, activity);
+        const withoutState = await findSessionActivity(store.db, 'session-j', now);
+        assert.equal(withoutState?.person.id, person.id);
+        assert.equal(withoutState?.sessionState, undefined);
+
+        const expiresAt = now + HOUR_MS;
+        await setActiveRole(store.db, 'session-j', person.id, 'role-a', expiresAt);
+        const facts = await findSessionActivity(store.db, 'session-j', now);
+        assert.deepEqual(facts?.sessionState, await getSessionState(store.db, 'session-j', now));
+        assert.deepEqual(facts?.sessionState, { sessionUid: 'session-j', personId: person.id, activeRoleId: 'role-a', expiresAt });
+        assert.equal(facts?.expiresAt, activity.expiresAt, 'the activity keeps its own expiry');
+
+        const expired = await findSessionActivity(store.db, 'session-j', expiresAt);
+        assert.equal(expired?.person.id, person.id, 'an expired state leaves the session');
+        assert.equal(expired?.sessionState, undefined);
       });
 
       it('bind, expire and delete the role of a grant', async () => {

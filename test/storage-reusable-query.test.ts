@@ -1,24 +1,20 @@
 // Queries compiled once and run with new values, on both databases.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { migrateToLatest } from '../src/storage/migrations/migrate.js';
+import { describe, test } from 'node:test';
+import type { Store } from '../src/storage/database.js';
 import { reusableQuery, sharedQuery } from '../src/storage/reusable-query.js';
-import { openPostgresTestStore, openSqliteTestStore, type OpenFreshStore, type TestStore } from './helpers/databases.js';
+import { migratedStoreHooks, openPostgresTestStore, openSqliteTestStore, type OpenFreshStore } from './helpers/databases.js';
 import { postgresAvailable, serviceGate } from './helpers/services.js';
 
 function runReusableQueryTests(name: string, open: OpenFreshStore, gate: { skip?: string } = {}) {
   describe(`reusable query on ${name}`, gate, () => {
-    let test_: TestStore;
-    before(async () => {
-      test_ = await open();
-      await migrateToLatest(test_.store);
-    });
-    after(async () => {
-      await test_?.cleanup();
+    let store: Store;
+    migratedStoreHooks(open, (opened) => {
+      store = opened;
     });
 
     test('runs with the values of each call', async () => {
-      const db = test_.store.db;
+      const db = store.db;
       const insert = reusableQuery(db, (slot) =>
         db.insertInto('oidc_payloads').values({ model: slot(0), id: slot(1), payload: slot(2), grant_id: slot(4), user_code: slot(4), uid: slot(4), expires_at: slot(3), consumed_at: slot(4) }),
       );
@@ -37,7 +33,7 @@ function runReusableQueryTests(name: string, open: OpenFreshStore, gate: { skip?
     });
 
     test('reports affected rows of an update', async () => {
-      const db = test_.store.db;
+      const db = store.db;
       const consume = reusableQuery(db, (slot) =>
         db.updateTable('oidc_payloads').set({ consumed_at: slot(0) }).where('id', '=', slot(1)).where('consumed_at', 'is', null),
       );
@@ -46,7 +42,7 @@ function runReusableQueryTests(name: string, open: OpenFreshStore, gate: { skip?
     });
 
     test('shared query: one per handle', async () => {
-      const db = test_.store.db;
+      const db = store.db;
       let builds = 0;
       const build = (slot: (index: number) => never) => {
         builds += 1;
@@ -63,7 +59,7 @@ function runReusableQueryTests(name: string, open: OpenFreshStore, gate: { skip?
     });
 
     test('rejects a literal value', async () => {
-      const db = test_.store.db;
+      const db = store.db;
       const fixed = reusableQuery(db, (slot) => db.selectFrom('oidc_payloads').selectAll().where('model', '=', 'Fixed').where('id', '=', slot(0)));
       await assert.rejects(fixed.run(['x']), /reusable query has a parameter that is not a slot/);
     });

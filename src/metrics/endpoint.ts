@@ -17,6 +17,30 @@ export function bearerTokenMatches(header: string | undefined, expected: string)
   return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), digest(expected));
 }
 
+/** At most one warning per this many milliseconds about refused scrapes, so a flood of them cannot flood the log. */
+export const REFUSED_SCRAPE_WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * Decide which refused scrapes get a warning: the first one at once, then at
+ * most one per interval, carrying the count of refusals since the last
+ * warning. Returns that count, or undefined when this refusal stays silent.
+ */
+export function refusedScrapeCounter(intervalMs: number = REFUSED_SCRAPE_WARNING_INTERVAL_MS, clock: () => number = Date.now): () => number | undefined {
+  let lastWarning = -Infinity;
+  let silent = 0;
+  return () => {
+    const now = clock();
+    if (now - lastWarning < intervalMs) {
+      silent += 1;
+      return undefined;
+    }
+    lastWarning = now;
+    const refused = silent + 1;
+    silent = 0;
+    return refused;
+  };
+}
+
 /**
  * Serve the registry at /metrics to holders of PROPUSK_METRICS_TOKEN. Without
  * a token the endpoint does not exist (404): the node's internals are never
@@ -32,9 +56,18 @@ export function registerMetricsEndpoint(app: FastifyInstance, registry: Registry
     app.addHook('onClose', async () => stopAnswering());
   }
 
+  const countRefusal = refusedScrapeCounter();
   app.get(METRICS_PATH, QUIET_ROUTE, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     if (!bearerTokenMatches(request.headers.authorization, token)) {
+      // A wrong token is a misconfigured scraper or a probe; either way an operator should hear of it.
+      const refused = countRefusal();
+      if (refused !== undefined) {
+        request.log.warn(
+          { ip: request.clientIp, refused, intervalSeconds: REFUSED_SCRAPE_WARNING_INTERVAL_MS / 1000 },
+          'metrics scrape refused: missing or wrong bearer token (check PROPUSK_METRICS_TOKEN in the scraper); refused counts this one and those not logged since the last warning',
+        );
+      }
       return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8').send('Unauthorized\n');
     }
     try {

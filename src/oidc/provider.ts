@@ -93,7 +93,7 @@ export function createProvider(parts: ProviderParts): Provider {
     keys: parts.keys,
     adapter: timed(adapterFactory(parts.oidcStorage, clients, parts.guardSessions, parts.sealer) as AdapterFactory, parts.timeAdapter),
     findAccount: createFindAccount(store.db, parts.identifiers, clients, parts.requestPeople),
-    policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }),
+    policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }, parts.requestPeople),
     clients,
   });
 

@@ -1,38 +1,67 @@
 import Provider from 'oidc-provider';
-import type { PersonProfile } from '../storage/types.js';
+import type { PersonProfile, SessionState } from '../storage/types.js';
+
+/** A session as the session check read it: its person and its state (the active role). */
+export interface CheckedSession {
+  sessionUid: string;
+  person: PersonProfile;
+  /** Undefined when the session has no state or it expired. */
+  sessionState: SessionState | undefined;
+}
 
 /**
- * The person read by the session check, handed to findAccount later in the
- * same provider request so that findAccount does not read them again. The
- * session check runs first on every endpoint that needs both: the session
- * cookie's lookup before the account is loaded, and the check of a
- * session-bound token before its account.
+ * The facts read by the session check, handed to later code of the same
+ * provider request so that it does not read them again: findAccount takes the
+ * person, and the role check at the authorization endpoint takes the
+ * session's state. The session check runs first on every endpoint that needs
+ * them: the session cookie's lookup before the account is loaded, and the
+ * check of a session-bound token before its account.
  *
  * Nothing outlives the request: entries are keyed on the request's context
- * in a WeakMap, and a person is handed over at most once. A status change
- * made while a request runs therefore takes effect from the next request.
+ * in a WeakMap, and each fact is handed over at most once. A change made
+ * while a request runs therefore takes effect from the next request.
  */
 export interface RequestPeople {
-  /** Keep a person just read from the database. Outside a provider request it does nothing. */
-  remember(person: PersonProfile): void;
+  /** Keep what the session check just read. Outside a provider request it does nothing. */
+  remember(checked: CheckedSession): void;
   /** Take the person `personId` kept earlier in the request `ctx`, if any. */
   take(ctx: object, personId: string): PersonProfile | undefined;
+  /**
+   * Take the state of session `sessionUid` kept earlier in the request `ctx`.
+   * Undefined when the request kept none for that session, so the caller must
+   * read it; `{ state: undefined }` when the session has no state.
+   */
+  takeSessionState(ctx: object, sessionUid: string): { state: SessionState | undefined } | undefined;
+}
+
+interface RequestEntry {
+  sessionUid: string;
+  person: PersonProfile | undefined;
+  sessionState: { state: SessionState | undefined } | undefined;
 }
 
 export function createRequestPeople(): RequestPeople {
-  const byRequest = new WeakMap<object, PersonProfile>();
+  const byRequest = new WeakMap<object, RequestEntry>();
   return {
-    remember(person) {
+    remember(checked) {
       // The context of the provider request this code runs in; undefined outside one.
       const ctx = Provider.ctx;
       if (ctx !== undefined) {
-        byRequest.set(ctx, person);
+        byRequest.set(ctx, { sessionUid: checked.sessionUid, person: checked.person, sessionState: { state: checked.sessionState } });
       }
     },
     take(ctx, personId) {
-      const person = byRequest.get(ctx);
-      byRequest.delete(ctx);
+      const entry = byRequest.get(ctx);
+      const person = entry?.person;
+      if (entry !== undefined) entry.person = undefined;
       return person?.id === personId ? person : undefined;
+    },
+    takeSessionState(ctx, sessionUid) {
+      const entry = byRequest.get(ctx);
+      if (entry === undefined || entry.sessionUid !== sessionUid) return undefined;
+      const sessionState = entry.sessionState;
+      entry.sessionState = undefined;
+      return sessionState;
     },
   };
 }

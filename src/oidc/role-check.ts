@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { loadRolesWithGrantRole } from '../roles/load.js';
 import { decideRole, type RoleDecision } from '../roles/selection.js';
 import type { DatabaseSchema } from '../storage/schema.js';
+import type { SessionState } from '../storage/types.js';
 import { bindGrantRole } from '../storage/grant-roles.js';
 import { getSessionState, setActiveRole } from '../storage/session-state.js';
 import type { ClientDirectory } from './clients.js';
@@ -19,12 +20,20 @@ export interface RoleSituation {
 export async function assessRole(
   db: Kysely<DatabaseSchema>,
   clients: ClientDirectory,
-  input: { personId: string; clientId: string; sessionUid: string; grantId: string | undefined; chooserRequested: boolean },
+  input: {
+    personId: string;
+    clientId: string;
+    sessionUid: string;
+    grantId: string | undefined;
+    chooserRequested: boolean;
+    /** The session's state when the request has read it already (see RequestPeople); otherwise it is read here. */
+    knownSessionState?: { state: SessionState | undefined } | undefined;
+  },
 ): Promise<RoleSituation> {
   const [profile, { roles, grantRoleId }, state] = await Promise.all([
     clients.profile(input.clientId),
     loadRolesWithGrantRole(db, input.personId, input.grantId),
-    getSessionState(db, input.sessionUid),
+    input.knownSessionState === undefined ? getSessionState(db, input.sessionUid) : input.knownSessionState.state,
   ]);
 
   const decision = decideRole({

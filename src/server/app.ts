@@ -117,7 +117,9 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   });
   const ops = await registerOps(app, { config, store, logger, hashPool: parts.hashPool });
 
-  await app.register(fastifyCookie);
+  // Cookies are parsed at preParsing. Middie has handed the provider's paths to oidc-provider before that, so only
+  // Propusk's own routes pay for the parse. Error pages that issue a form token run later and still see the cookies.
+  await app.register(fastifyCookie, { hook: 'preParsing' });
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
   // Propusk's own endpoints are HTML forms: urlencoded bodies only.
   app.removeContentTypeParser(['application/json', 'text/plain']);
@@ -130,7 +132,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     lifetimes: sessionLifetimes(config),
     events: parts.sessionEvents,
     logger,
-    onPersonRead: requestPeople.remember,
+    onSessionRead: requestPeople.remember,
   });
   const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
   app.addHook('onClose', async () => throttle.close());

@@ -51,6 +51,13 @@ export function forwardedClientIp(socketAddress: string, forwardedFor: string | 
  * empty list it is never read.
  */
 export function clientIpResolver(trustedProxies: readonly string[]): ClientIpResolver {
+  if (trustedProxies.length === 0) {
+    // Nothing to match: skip the header and the matcher, which builds an address object per call.
+    return (req) => {
+      const socketAddress = req.socket.remoteAddress;
+      return socketAddress === undefined ? UNKNOWN_CLIENT_IP : canonicalAddress(socketAddress);
+    };
+  }
   const isTrusted = trustedProxyMatcher(trustedProxies);
   return (req) => {
     const socketAddress = req.socket.remoteAddress;

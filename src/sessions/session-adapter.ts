@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { OidcAdapter, OidcPayload } from '../storage/oidc-adapter.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { deleteSessionRecords, findSessionActivity, recordSessionActivity, touchSessionActivity } from '../storage/session-activity.js';
-import type { PersonProfile } from '../storage/types.js';
+import type { PersonProfile, SessionState } from '../storage/types.js';
 import type { SessionEndReason, SessionEvents } from './events.js';
 import { absoluteLifetimeMs, activityWriteIntervalMs, judgeSession, type SessionLifetimes, type SessionVerdict } from './lifetimes.js';
 import { endedSession, signedInSession, type SignedInSession } from './session-payload.js';
@@ -16,8 +16,8 @@ export interface SessionGuardDeps {
   logger: Logger;
   /** Epoch milliseconds; tests pass a fake clock. */
   clock?: () => number;
-  /** Called with the person that each check reads along with the session, so that later code in the request can skip reading them. */
-  onPersonRead?: (person: PersonProfile) => void;
+  /** Called with the person and state that each check reads along with the session, so that later code in the request can skip reading them. */
+  onSessionRead?: (read: { sessionUid: string; person: PersonProfile; sessionState: SessionState | undefined }) => void;
 }
 
 export type SessionAdapterGuard = (adapter: OidcAdapter<OidcPayload>) => OidcAdapter<OidcPayload>;
@@ -56,9 +56,9 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
         return payload;
       }
       const now = clock();
-      const facts = await findSessionActivity(deps.db, session.uid);
+      const facts = await findSessionActivity(deps.db, session.uid, now);
       if (facts !== undefined) {
-        deps.onPersonRead?.(facts.person);
+        deps.onSessionRead?.({ sessionUid: session.uid, person: facts.person, sessionState: facts.sessionState });
       }
       const verdict = judgeSession(facts?.personId === session.accountId ? facts : undefined, deps.lifetimes, now, fromBrowser);
       if (verdict === 'valid') {

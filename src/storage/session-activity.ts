@@ -3,7 +3,7 @@ import { fromFlag, toFlag } from './codec.js';
 import { PROFILE_COLUMNS, toPersonProfile } from './person-rows.js';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
-import type { PersonProfile, PersonStatus } from './types.js';
+import type { PersonProfile, PersonStatus, SessionState } from './types.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -41,25 +41,43 @@ export async function recordSessionActivity(db: Db, activity: SessionActivity): 
     .execute();
 }
 
-/** A session's activity with its person, or undefined when the session has no row. */
-export async function findSessionActivity(
-  db: Db,
-  sessionUid: string,
-): Promise<(SessionActivity & { personStatus: PersonStatus; person: PersonProfile }) | undefined> {
+/** The rows the session check reads in one query: the session's activity, its person and its state (the active role). */
+export interface SessionFacts extends SessionActivity {
+  personStatus: PersonStatus;
+  person: PersonProfile;
+  /** The session's state unless it has none or it expired before `now`, as getSessionState returns it. */
+  sessionState: SessionState | undefined;
+}
+
+/** Read a session's activity with its person and state. Returns undefined when the session has no row. */
+export async function findSessionActivity(db: Db, sessionUid: string, now: number): Promise<SessionFacts | undefined> {
   // Runs on every provider request with a session, so it is compiled once (see reusableQuery).
   const query = sharedQuery(db, 'session-activity-with-person', (slot) =>
     db
       .selectFrom('session_activity')
       .innerJoin('people', 'people.id', 'session_activity.person_id')
+      .leftJoin('session_state', (join) =>
+        join.onRef('session_state.session_uid', '=', 'session_activity.session_uid').on('session_state.expires_at', '>', slot(1)),
+      )
       .selectAll('session_activity')
       .select(PROFILE_COLUMNS)
+      .select([
+        'session_state.person_id as state_person_id',
+        'session_state.active_role_id as state_active_role_id',
+        'session_state.expires_at as state_expires_at',
+      ])
       .where('session_activity.session_uid', '=', slot(0)),
   );
-  const row = (await query.run([sessionUid])).rows[0];
+  const row = (await query.run([sessionUid, now])).rows[0];
   if (row === undefined) {
     return undefined;
   }
+  const sessionState =
+    row.state_person_id === null || row.state_expires_at === null
+      ? undefined
+      : { sessionUid: row.session_uid, personId: row.state_person_id, activeRoleId: row.state_active_role_id, expiresAt: row.state_expires_at };
   return {
+    sessionState,
     sessionUid: row.session_uid,
     personId: row.person_id,
     authenticatedAt: row.authenticated_at,

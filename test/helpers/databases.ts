@@ -1,12 +1,15 @@
 // Fresh, empty databases for storage tests: a SQLite file in a temporary
 // directory, or a PostgreSQL schema of its own that is dropped afterwards.
-// Neither is migrated; the caller runs migrateToLatest.
+// Neither is migrated, so the caller runs migrateToLatest or calls
+// migratedStoreHooks inside a describe block.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import pg from 'pg';
 import { openDatabase, type Store } from '../../src/storage/database.js';
+import { migrateToLatest } from '../../src/storage/migrations/migrate.js';
 import { postgresUrl } from './services.js';
 
 export interface TestStore {
@@ -54,6 +57,28 @@ export async function openPostgresTestStore(): Promise<TestStore> {
       await schema.drop();
     },
   };
+}
+
+/**
+ * Registers hooks in the enclosing describe block that open and migrate a store
+ * and pass it to `ready` before the tests, then clean it up after them.
+ * With `each: true`, every test gets a fresh store.
+ */
+export function migratedStoreHooks(
+  open: OpenFreshStore,
+  ready: (store: Store) => void | Promise<void>,
+  { each = false }: { each?: boolean } = {},
+): void {
+  let fresh: TestStore | undefined;
+  (each ? beforeEach : before)(async () => {
+    fresh = await open();
+    await migrateToLatest(fresh.store);
+    await ready(fresh.store);
+  });
+  (each ? afterEach : after)(async () => {
+    await fresh?.cleanup();
+    fresh = undefined;
+  });
 }
 
 async function runAdminQuery(connectionString: string, statement: string): Promise<void> {

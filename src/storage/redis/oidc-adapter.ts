@@ -59,23 +59,25 @@ export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(opti
         return json === null || json === undefined ? undefined : decodeRecord<P>(id, this.model, json, consumed);
       }
       const json = await call(operation, () => redis.get(key));
-      if (json === null) {
-        return undefined;
-      }
+      return json === null ? undefined : this.#readable(id, json);
+    }
+
+    /** Decode a plain record. A session stays stored past its expiry for the logout sweep (SESSION_SWEEP_GRACE_MS), but is gone for readers. */
+    #readable(id: string, json: string): P | undefined {
       const payload = decodeRecord<P>(id, this.model, json, null);
-      // A session stays stored past its expiry for the logout sweep (SESSION_SWEEP_GRACE_MS), but is gone for readers.
       if (this.model === SESSION_MODEL && typeof payload.exp === 'number' && payload.exp * 1000 <= clock()) {
         return undefined;
       }
       return payload;
     }
 
+    /** The uid index and the record are read by one script: this lookup runs on every token request bound to a session. */
     async findByUid(uid: string): Promise<P | undefined> {
       if (this.model !== SESSION_MODEL) {
         return undefined;
       }
-      const id = await call('Session.findByUid', () => redis.get(keys.sessionUid(uid)));
-      const payload = id === null ? undefined : await this.find(id);
+      const found = await call('Session.findByUid', () => redis.oidcFindSessionByUid(keys.sessionUid(uid), this.#keys.record('')));
+      const payload = found === null ? undefined : this.#readable(found[0], found[1]);
       return payload?.uid === uid ? payload : undefined;
     }
 

@@ -17,6 +17,22 @@ end
 return redis.call('HSETNX', KEYS[1], 'c', ARGV[1])
 `;
 
+/**
+ * Find a session by its uid in one round trip: read the uid index, then the
+ * record it points to. Returns {id, JSON} or nil when either is missing.
+ */
+const FIND_SESSION_BY_UID = `
+local id = redis.call('GET', KEYS[1])
+if not id then
+  return nil
+end
+local value = redis.call('GET', ARGV[1] .. id)
+if not value then
+  return nil
+end
+return {id, value}
+`;
+
 /** Delete a session, its uid index entry (when it still points to this id) and its expiry entry. */
 const DESTROY_SESSION = `
 local value = redis.call('GET', KEYS[1])
@@ -76,6 +92,7 @@ return expired
 
 export interface OidcScriptCommands {
   oidcConsume(recordKey: string, consumedAt: number): Promise<number>;
+  oidcFindSessionByUid(uidIndexKey: string, recordPrefix: string): Promise<[string, string] | null>;
   oidcDestroySession(recordKey: string, expiryKey: string, id: string, uidIndexPrefix: string): Promise<number>;
   oidcRevokeGrant(grantIndexKey: string, memberPrefix: string): Promise<number>;
   oidcTakeExpiredSessions(expiryKey: string, now: number, limit: number, recordPrefix: string, uidIndexPrefix: string): Promise<string[]>;
@@ -84,6 +101,7 @@ export interface OidcScriptCommands {
 /** Register the scripts on a connection (ioredis sends each by SHA after the first use). */
 export function defineOidcScripts(redis: Redis): Redis & OidcScriptCommands {
   redis.defineCommand('oidcConsume', { numberOfKeys: 1, lua: CONSUME });
+  redis.defineCommand('oidcFindSessionByUid', { numberOfKeys: 1, lua: FIND_SESSION_BY_UID });
   redis.defineCommand('oidcDestroySession', { numberOfKeys: 2, lua: DESTROY_SESSION });
   redis.defineCommand('oidcRevokeGrant', { numberOfKeys: 1, lua: REVOKE_GRANT });
   redis.defineCommand('oidcTakeExpiredSessions', { numberOfKeys: 1, lua: TAKE_EXPIRED_SESSIONS });
