@@ -25,7 +25,7 @@ export async function peopleCommand(config: Config, logger: Logger, args: readon
   let oidcStorage: OidcStorage | undefined;
   try {
     // With REDIS_URL the sessions live in Redis, and blocking must end them there.
-    oidcStorage = await openOidcStorage({ store: runtime.store, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logger });
+    oidcStorage = await openOidcStorage({ store: runtime.store, redisUrl: config.redisUrl, redisSentinel: config.redisSentinel, redisPrefix: config.redisPrefix, logger });
     const deps = { store: runtime.store, audit: runtime.audit, events: runtime.sessionEvents, logger, oidcStorage };
     if (action === 'block') {
       const result = await blockPerson(deps, externalId);

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
+import type { RedisSentinelSettings } from '../redis/sentinels.js';
 import { settings, type SettingName } from './schema.js';
 
 type Raw = { [K in SettingName]: z.output<(typeof settings)[K]['schema']> };
@@ -24,6 +25,8 @@ export interface Config {
   accessTokenTtl: number;
   logLevel: Raw['LOG_LEVEL'];
   redisUrl: string | undefined;
+  /** Set when Redis is reached through Sentinel; REDIS_URL then gives only the master's credentials, database and TLS. */
+  redisSentinel: RedisSentinelSettings | undefined;
   /** Prefix of every Redis key, such as `propusk:`. */
   redisPrefix: string;
   /** Failed-attempt throttling; times in seconds. */
@@ -97,6 +100,7 @@ function finish(raw: Raw, problems: string[]): Config {
   if (raw.PROPUSK_THROTTLE_ACCOUNT_RESET < raw.PROPUSK_THROTTLE_MAX_DELAY) {
     problems.push('PROPUSK_THROTTLE_ACCOUNT_RESET: must be at least PROPUSK_THROTTLE_MAX_DELAY, or failures would be forgotten before the wait ends');
   }
+  const redisSentinel = sentinelSettings(raw, problems);
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -118,6 +122,7 @@ function finish(raw: Raw, problems: string[]): Config {
     accessTokenTtl: raw.PROPUSK_ACCESS_TOKEN_TTL,
     logLevel: raw.LOG_LEVEL,
     redisUrl: raw.REDIS_URL,
+    redisSentinel,
     redisPrefix: raw.PROPUSK_REDIS_PREFIX,
     throttle: {
       accountFreeFailures: raw.PROPUSK_THROTTLE_ACCOUNT_FREE_FAILURES,
@@ -141,4 +146,29 @@ function finish(raw: Raw, problems: string[]): Config {
     shutdownTimeout: raw.PROPUSK_SHUTDOWN_TIMEOUT,
     metricsToken: raw.PROPUSK_METRICS_TOKEN,
   };
+}
+
+/** Read the Sentinel settings, which come as a pair and need REDIS_URL for the master's credentials. */
+function sentinelSettings(raw: Raw, problems: string[]): RedisSentinelSettings | undefined {
+  const sentinels = raw.PROPUSK_REDIS_SENTINELS;
+  const master = raw.PROPUSK_REDIS_SENTINEL_MASTER;
+  if (sentinels === undefined && master === undefined) {
+    if (raw.PROPUSK_REDIS_SENTINEL_PASSWORD !== undefined) {
+      problems.push('PROPUSK_REDIS_SENTINEL_PASSWORD: set without PROPUSK_REDIS_SENTINELS; set both, or remove it');
+    }
+    return undefined;
+  }
+  if (sentinels === undefined) {
+    problems.push('PROPUSK_REDIS_SENTINELS: required with PROPUSK_REDIS_SENTINEL_MASTER (the sentinels\' host:port list)');
+    return undefined;
+  }
+  if (master === undefined) {
+    problems.push('PROPUSK_REDIS_SENTINEL_MASTER: required with PROPUSK_REDIS_SENTINELS (the name in the sentinels\' `sentinel monitor` line)');
+    return undefined;
+  }
+  if (raw.REDIS_URL === undefined) {
+    problems.push('REDIS_URL: required with PROPUSK_REDIS_SENTINELS, for the master\'s password and database; its host and port are not used (for example redis://:PASSWORD@master/0)');
+    return undefined;
+  }
+  return { sentinels, master, ...(raw.PROPUSK_REDIS_SENTINEL_PASSWORD === undefined ? {} : { password: raw.PROPUSK_REDIS_SENTINEL_PASSWORD }) };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSentinelList } from '../redis/sentinels.js';
 import { parseProxyList } from '../server/trusted-proxies.js';
 
 /**
@@ -105,6 +106,30 @@ export const settings = {
     z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
     'Redis connection string; Redis 7.0 or later, or Valkey. Set: oidc-provider\'s short-lived records (sessions, interactions, authorization codes, access tokens) and the failed-attempt counters of the throttling live in Redis, each with its lifetime as TTL, shared by every node. Grants and refresh tokens stay in the database. If Redis loses its data, everyone is signed out. While Redis is unreachable, requests that need it get 503 with Retry-After, and each node reconnects by itself. Unset: everything lives in the database, which PostgreSQL shares between nodes.',
     'redis://redis:6379/0',
+  ),
+  PROPUSK_REDIS_SENTINELS: setting(
+    z
+      .string()
+      .transform((value, context) => {
+        const list = parseSentinelList(value);
+        if (!list.ok) {
+          context.addIssue({ code: 'custom', message: `not a host:port address: ${list.invalid.join(', ')} (write host:port, or [IPv6]:port, separated by commas)` });
+          return z.NEVER;
+        }
+        return list.addresses;
+      })
+      .optional(),
+    'Redis Sentinel addresses, comma-separated `host:port`. Set together with PROPUSK_REDIS_SENTINEL_MASTER: each connection asks the sentinels for the current master and follows a failover by itself. REDIS_URL then supplies only the master\'s user name, password, database number and TLS (rediss://); its host and port are not used. The connections to the sentinels themselves are plain TCP.',
+    'sentinel-1:26379,sentinel-2:26379,sentinel-3:26379',
+  ),
+  PROPUSK_REDIS_SENTINEL_MASTER: setting(
+    z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits or . _ -').optional(),
+    'Name of the master that the sentinels monitor: the name in their `sentinel monitor NAME host port quorum` line.',
+    'propusk',
+  ),
+  PROPUSK_REDIS_SENTINEL_PASSWORD: setting(
+    z.string().min(1).optional(),
+    'Password of the sentinels themselves (their `requirepass`), when they have one. The master\'s password goes into REDIS_URL.',
   ),
   PROPUSK_REDIS_PREFIX: setting(
     z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 letters, digits or : _ . -').default('propusk:'),

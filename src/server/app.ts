@@ -136,7 +136,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   });
   const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
   app.addHook('onClose', async () => throttle.close());
-  const oidcStorage = await openOidcStorage({ store, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logger });
+  const oidcStorage = await openOidcStorage({ store, redisUrl: config.redisUrl, redisSentinel: config.redisSentinel, redisPrefix: config.redisPrefix, logger });
   const sweep = oidcStorage.takeExpiredSessions && startExpiredSessionSweep({ take: oidcStorage.takeExpiredSessions, events: parts.sessionEvents, logger });
   app.addHook('onClose', async () => {
     sweep?.stop();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CounterStore } from './counter-store.js';
 import { closeRedisClient, openRedisClient } from '../redis/client.js';
+import type { RedisSentinelSettings } from '../redis/sentinels.js';
 import { callRedis, reportRedisFailures } from '../redis/errors.js';
 import { doublingsToCap } from './policies.js';
 
@@ -65,9 +66,9 @@ interface ThrottleCommands {
  * unreachable later, attempts fail with 503 (TemporarilyUnavailableError)
  * instead of going unthrottled.
  */
-export async function createRedisCounterStore(url: string, logger: Logger, keyPrefix: string): Promise<CounterStore> {
+export async function createRedisCounterStore(url: string, logger: Logger, keyPrefix: string, sentinel?: RedisSentinelSettings): Promise<CounterStore> {
   const counterPrefix = `${keyPrefix}throttle:`;
-  const redis = await openRedisClient(url, logger, 'throttle');
+  const redis = await openRedisClient(url, logger, 'throttle', sentinel);
   const report = reportRedisFailures(logger, 'throttle');
   redis.defineCommand('throttleHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   redis.defineCommand('throttleUndo', { numberOfKeys: 1, lua: UNDO_SCRIPT });

@@ -37,7 +37,7 @@ export interface Ops {
 export async function registerOps(app: FastifyInstance, parts: OpsParts): Promise<Ops> {
   const { config, logger } = parts;
   // A connection of its own, so that the probe measures Redis and not a busy shared connection.
-  const redis = config.redisUrl === undefined ? undefined : await openRedisClient(config.redisUrl, logger, 'readiness');
+  const redis = config.redisUrl === undefined ? undefined : await openRedisClient(config.redisUrl, logger, 'readiness', config.redisSentinel);
   if (redis !== undefined) {
     app.addHook('onClose', async () => closeRedisClient(redis));
   }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { callRedis, reportRedisFailures } from '../../redis/errors.js';
 import { closeRedisClient, openRedisClient } from '../../redis/client.js';
+import type { RedisSentinelSettings } from '../../redis/sentinels.js';
 import type { Store } from '../database.js';
 import { createOidcAdapter, type OidcAdapter, type OidcPayload } from '../oidc-adapter.js';
 import { keyLayout, SESSION_MODEL } from './keys.js';
@@ -51,6 +52,8 @@ export interface OidcStorageParts {
   store: Store;
   /** REDIS_URL; undefined keeps every record in the database. */
   redisUrl: string | undefined;
+  /** PROPUSK_REDIS_SENTINELS and the master's name, when Redis is reached through Sentinel. */
+  redisSentinel?: RedisSentinelSettings | undefined;
   /** PROPUSK_REDIS_PREFIX. */
   redisPrefix: string;
   logger: Logger;
@@ -69,7 +72,7 @@ export async function openOidcStorage(parts: OidcStorageParts): Promise<OidcStor
     };
   }
 
-  const redis = defineOidcScripts(await openRedisClient(parts.redisUrl, parts.logger, 'oidc'));
+  const redis = defineOidcScripts(await openRedisClient(parts.redisUrl, parts.logger, 'oidc', parts.redisSentinel));
   const keys = keyLayout(`${parts.redisPrefix}oidc:`);
   const report = reportRedisFailures(parts.logger, 'oidc');
   const RedisAdapter = createRedisOidcAdapter<OidcPayload>({ redis, keys, report, ...(parts.clock === undefined ? {} : { clock: parts.clock }) });

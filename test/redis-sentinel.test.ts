@@ -1,0 +1,155 @@
+// Redis through Sentinel: a real redis-server in sentinel mode monitors the
+// test Redis, and Propusk finds the master by asking it. REDIS_URL points at a
+// closed port, so every command that works went through the sentinel.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { loadConfig } from '../src/config/load.js';
+import { closeRedisClient, openRedisClient } from '../src/redis/client.js';
+import { parseSentinelList } from '../src/redis/sentinels.js';
+import { freePort } from './helpers/free-port.js';
+import { passwordLogin, relyingParty } from './helpers/oidc-flow.js';
+import { startPropusk } from './helpers/propusk-server.js';
+import { redisAvailable, redisUrl, serviceGate } from './helpers/services.js';
+
+const MASTER = 'propusk-test';
+const silent = pino({ level: 'silent' });
+
+/** REDIS_URL with the test database but a closed port, so only the sentinel can lead to the master. */
+function unreachableUrl(): string {
+  const url = new URL(redisUrl());
+  url.hostname = '127.0.0.1';
+  url.port = '1';
+  return url.toString();
+}
+
+async function startSentinel(dir: string, port: number): Promise<ChildProcess> {
+  const master = new URL(redisUrl());
+  const config = path.join(dir, 'sentinel.conf');
+  await writeFile(
+    config,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${MASTER} ${master.hostname} ${master.port === '' ? 6379 : master.port} 1`,
+      // No failover during the test: the shared test Redis has no replicas anyway.
+      `sentinel down-after-milliseconds ${MASTER} 600000`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // Refused connections while the sentinel starts are expected; the loop below retries.
+  probe.on('error', () => {});
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        if (probe.status !== 'ready') await probe.connect();
+        const address = (await probe.call('SENTINEL', 'get-master-addr-by-name', MASTER)) as string[] | null;
+        if (address !== null) return child;
+      } catch (error) {
+        if (attempt >= 50) throw error;
+      }
+      if (attempt >= 50) throw new Error(`the sentinel on port ${port} did not report the master ${MASTER} within 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    probe.disconnect();
+  }
+}
+
+describe('PROPUSK_REDIS_SENTINELS settings', () => {
+  test('address list parsing', () => {
+    assert.deepEqual(parseSentinelList('sentinel-1:26379, 10.0.0.5:26380,[2001:db8::5]:26381,'), {
+      ok: true,
+      addresses: [
+        { host: 'sentinel-1', port: 26379 },
+        { host: '10.0.0.5', port: 26380 },
+        { host: '2001:db8::5', port: 26381 },
+      ],
+    });
+    assert.deepEqual(parseSentinelList('sentinel-1, host:0, host:70000, :26379'), { ok: false, invalid: ['sentinel-1', 'host:0', 'host:70000', ':26379'] });
+    assert.deepEqual(parseSentinelList(' , '), { ok: false, invalid: ['(empty list)'] });
+  });
+
+  test('settings come as a pair with REDIS_URL', () => {
+    const base = { NODE_ENV: 'test' };
+    assert.throws(() => loadConfig({ ...base, REDIS_URL: 'redis://m/0', PROPUSK_REDIS_SENTINELS: 's:26379' }), /PROPUSK_REDIS_SENTINEL_MASTER: required with PROPUSK_REDIS_SENTINELS/);
+    assert.throws(() => loadConfig({ ...base, REDIS_URL: 'redis://m/0', PROPUSK_REDIS_SENTINEL_MASTER: 'm' }), /PROPUSK_REDIS_SENTINELS: required with PROPUSK_REDIS_SENTINEL_MASTER/);
+    assert.throws(() => loadConfig({ ...base, PROPUSK_REDIS_SENTINELS: 's:26379', PROPUSK_REDIS_SENTINEL_MASTER: 'm' }), /REDIS_URL: required with PROPUSK_REDIS_SENTINELS/);
+    assert.throws(() => loadConfig({ ...base, REDIS_URL: 'redis://m/0', PROPUSK_REDIS_SENTINEL_PASSWORD: 'x' }), /PROPUSK_REDIS_SENTINEL_PASSWORD: set without PROPUSK_REDIS_SENTINELS/);
+    assert.throws(() => loadConfig({ ...base, REDIS_URL: 'redis://m/0', PROPUSK_REDIS_SENTINELS: 's', PROPUSK_REDIS_SENTINEL_MASTER: 'm' }), /PROPUSK_REDIS_SENTINELS: not a host:port address: s/);
+
+    const config = loadConfig({ ...base, REDIS_URL: 'redis://:pw@m/2', PROPUSK_REDIS_SENTINELS: 'a:26379,b:26379', PROPUSK_REDIS_SENTINEL_MASTER: 'main', PROPUSK_REDIS_SENTINEL_PASSWORD: 'sp' });
+    assert.deepEqual(config.redisSentinel, { sentinels: [{ host: 'a', port: 26379 }, { host: 'b', port: 26379 }], master: 'main', password: 'sp' });
+    assert.equal(loadConfig({ ...base, REDIS_URL: 'redis://m/0' }).redisSentinel, undefined);
+  });
+});
+
+describe('Redis through Sentinel', await serviceGate(redisAvailable), () => {
+  const prefix = `propusk-test-${randomBytes(4).toString('hex')}:`;
+  let dir: string;
+  let port: number;
+  let sentinel: ChildProcess | undefined;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'propusk-sentinel-'));
+    port = await freePort();
+    sentinel = await startSentinel(dir, port);
+  });
+
+  after(async () => {
+    sentinel?.kill('SIGTERM');
+    const redis = new Redis(redisUrl());
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('client reaches the master via sentinel', async () => {
+    const redis = await openRedisClient(unreachableUrl(), silent, 'test', { sentinels: [{ host: '127.0.0.1', port }], master: MASTER });
+    try {
+      await redis.set(`${prefix}probe`, 'through-sentinel', 'EX', 60);
+      const direct = new Redis(redisUrl());
+      assert.equal(await direct.get(`${prefix}probe`), 'through-sentinel', 'the value is on the monitored master');
+      direct.disconnect();
+    } finally {
+      await closeRedisClient(redis);
+    }
+  });
+
+  test('unknown master name fails the start', async () => {
+    await assert.rejects(
+      openRedisClient(unreachableUrl(), silent, 'test', { sentinels: [{ host: '127.0.0.1', port }], master: 'no-such-master' }),
+      /Cannot connect to Redis at master "no-such-master" of the sentinels 127\.0\.0\.1:\d+/,
+    );
+  });
+
+  test('server on Sentinel signs a person in', async () => {
+    const propusk = await startPropusk({
+      env: { REDIS_URL: unreachableUrl(), PROPUSK_REDIS_SENTINELS: `127.0.0.1:${port}`, PROPUSK_REDIS_SENTINEL_MASTER: MASTER, PROPUSK_REDIS_PREFIX: prefix },
+    });
+    try {
+      const ready = await fetch(`${propusk.issuer}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal(((await ready.json()) as { checks: { redis: string } }).checks.redis, 'ok');
+
+      const dnevnik = await relyingParty(propusk.issuer, 'dnevnik');
+      const { tokens } = await passwordLogin(propusk.issuer, dnevnik, '+79160000001');
+      assert.ok(tokens.access_token);
+      const direct = new Redis(redisUrl());
+      assert.equal((await direct.keys(`${prefix}oidc:s:*`)).length, 1, 'the session is in the monitored Redis');
+      direct.disconnect();
+    } finally {
+      await propusk.stop();
+    }
+  });
+});
