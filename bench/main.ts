@@ -33,7 +33,8 @@ function readOptions(argv: string[]): BenchOptions | undefined {
 
 async function main(argv: string[]): Promise<void> {
   const options = readOptions(argv);
-  if (options === undefined) return;
+  // scripts/ci/node24.sh checks the options this way before it installs Node 24.
+  if (options === undefined || process.env.PROPUSK_BENCH_CHECK_ONLY === '1') return;
   if (process.platform !== 'linux') {
     throw new Error('the benchmark reads server CPU time from /proc, so it runs on Linux only');
   }
@@ -71,7 +72,8 @@ async function main(argv: string[]): Promise<void> {
   };
   const output = path.resolve(PROJECT_ROOT, options.output);
   await writeReport(output, run);
-  progress(`report written to ${path.relative(process.cwd(), output)}`);
+  const relativeOutput = path.relative(process.cwd(), output);
+  progress(`report written to ${relativeOutput.startsWith('..') ? output : relativeOutput}`);
 
   const passFailed = (result: ScenarioResult) => result.setupError !== undefined || (result.max?.errors ?? 0) > 0;
   const failed =

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { formAction, formField, TestBrowser, type Hop } from './helpers/browser.js';
 import { authorizationRequest, client, DEMO_PASSWORD, passwordLogin, relyingParty, type RelyingParty } from './helpers/oidc-flow.js';
-import { refusedScrapeCounter } from '../src/metrics/endpoint.js';
+import { createRejectedScrapeReporter, type RejectedScrapeWarning } from '../src/metrics/rejected-scrapes.js';
 import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
 
 const TOKEN = 'metrics-test-token-0123456789abcdefghijkl';
@@ -103,23 +103,44 @@ describe('/metrics with PROPUSK_METRICS_TOKEN', () => {
       assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="metrics"');
       assert.doesNotMatch(await response.text(), /propusk_/);
     }
-    const warnings = logLines.map((line) => JSON.parse(line) as { level: number; msg: string; refused?: number }).filter((line) => line.level === 40 && line.msg.startsWith('metrics scrape refused'));
-    assert.equal(warnings.length, 1, 'the later refusals of the same minute are counted, not logged');
-    assert.equal(warnings[0]?.refused, 1);
+    const warnings = logLines.map((line) => JSON.parse(line) as { level: number; msg: string; rejected?: number }).filter((line) => line.level === 40 && line.msg.startsWith('metrics scrape rejected'));
+    assert.equal(warnings.length, 1, 'the later rejections of the same minute are counted, not logged');
+    assert.equal(warnings[0]?.rejected, 1);
     assert.ok(!logLines.some((line) => line.includes(`${TOKEN}x`)), 'the presented token is never logged');
   });
 
-  test('refused scrapes: warning per interval', () => {
+  test('rejected scrapes: warning per interval', () => {
     let now = 0;
-    const count = refusedScrapeCounter(60_000, () => now);
-    assert.equal(count(), 1);
+    const pending: Array<{ run: () => void; at: number }> = [];
+    const timers = {
+      now: () => now,
+      schedule(run: () => void, delayMs: number) {
+        const entry = { run, at: now + delayMs };
+        pending.push(entry);
+        return { cancel: () => void pending.splice(pending.indexOf(entry), 1) };
+      },
+    };
+    const warnings: RejectedScrapeWarning[] = [];
+    const reporter = createRejectedScrapeReporter((warning) => warnings.push(warning), 60_000, timers);
+
+    reporter.rejected('192.0.2.1');
+    assert.deepEqual(warnings, [{ rejected: 1, ip: '192.0.2.1' }], 'the first rejection is reported at once');
     now = 1_000;
-    assert.equal(count(), undefined);
-    assert.equal(count(), undefined);
-    now = 61_000;
-    assert.equal(count(), 3, 'two silent refusals and this one');
-    now = 61_500;
-    assert.equal(count(), undefined);
+    reporter.rejected('192.0.2.2');
+    reporter.rejected('192.0.2.3');
+    assert.equal(warnings.length, 1, 'later rejections wait for the end of the interval');
+    assert.equal(pending.length, 1, 'one summary is scheduled');
+    assert.equal(pending[0]?.at, 60_000);
+
+    now = 60_000;
+    pending.shift()?.run();
+    assert.deepEqual(warnings[1], { rejected: 2, ip: '192.0.2.3' }, 'the summary counts the silent rejections');
+    now = 70_000;
+    reporter.rejected('192.0.2.4');
+    assert.equal(warnings.length, 2, 'a summary starts a new quiet interval');
+    reporter.close();
+    assert.deepEqual(warnings[2], { rejected: 1, ip: '192.0.2.4' }, 'closing reports what is still waiting');
+    assert.equal(pending.length, 0);
   });
 
   test('serves the Prometheus text format with the default process metrics', async () => {

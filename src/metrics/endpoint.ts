@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { QUIET_ROUTE } from '../server/ops/request-log-level.js';
 import { answerClusterCollection, requestClusterMetrics } from './cluster-metrics.js';
+import { createRejectedScrapeReporter, REJECTED_SCRAPE_WARNING_INTERVAL_MS } from './rejected-scrapes.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -15,30 +16,6 @@ function digest(value: string): Buffer {
 export function bearerTokenMatches(header: string | undefined, expected: string): boolean {
   const match = /^Bearer[ ]+(\S+)$/i.exec(header ?? '');
   return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), digest(expected));
-}
-
-/** At most one warning per this many milliseconds about refused scrapes, so a flood of them cannot flood the log. */
-export const REFUSED_SCRAPE_WARNING_INTERVAL_MS = 60_000;
-
-/**
- * Decide which refused scrapes get a warning: the first one at once, then at
- * most one per interval, carrying the count of refusals since the last
- * warning. Returns that count, or undefined when this refusal stays silent.
- */
-export function refusedScrapeCounter(intervalMs: number = REFUSED_SCRAPE_WARNING_INTERVAL_MS, clock: () => number = Date.now): () => number | undefined {
-  let lastWarning = -Infinity;
-  let silent = 0;
-  return () => {
-    const now = clock();
-    if (now - lastWarning < intervalMs) {
-      silent += 1;
-      return undefined;
-    }
-    lastWarning = now;
-    const refused = silent + 1;
-    silent = 0;
-    return refused;
-  };
 }
 
 /**
@@ -56,18 +33,18 @@ export function registerMetricsEndpoint(app: FastifyInstance, registry: Registry
     app.addHook('onClose', async () => stopAnswering());
   }
 
-  const countRefusal = refusedScrapeCounter();
+  // A wrong token comes from a misconfigured scraper or a probe, and an operator should hear of either.
+  const rejections = createRejectedScrapeReporter(({ rejected, ip }) =>
+    app.log.warn(
+      { ip, rejected, intervalSeconds: REJECTED_SCRAPE_WARNING_INTERVAL_MS / 1000 },
+      'metrics scrape rejected: missing or wrong bearer token (check PROPUSK_METRICS_TOKEN in the scraper); rejected is the number of rejected scrapes this warning covers, ip the latest address',
+    ),
+  );
+  app.addHook('onClose', async () => rejections.close());
   app.get(METRICS_PATH, QUIET_ROUTE, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     if (!bearerTokenMatches(request.headers.authorization, token)) {
-      // A wrong token is a misconfigured scraper or a probe; either way an operator should hear of it.
-      const refused = countRefusal();
-      if (refused !== undefined) {
-        request.log.warn(
-          { ip: request.clientIp, refused, intervalSeconds: REFUSED_SCRAPE_WARNING_INTERVAL_MS / 1000 },
-          'metrics scrape refused: missing or wrong bearer token (check PROPUSK_METRICS_TOKEN in the scraper); refused counts this one and those not logged since the last warning',
-        );
-      }
+      rejections.rejected(request.clientIp);
       return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8').send('Unauthorized\n');
     }
     try {
