@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Hop } from './helpers/browser.js';
 import {
@@ -15,6 +16,7 @@ import {
   LOGINS,
   unavailablePage,
 } from './helpers/hardening-flows.js';
+import { cspNonceOf } from '../src/server/security-headers.js';
 import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
 
 function csp(hop: Hop): string {
@@ -164,5 +166,20 @@ describe('security headers over https', () => {
     const b = new IssuerBrowser(propusk.issuer, origin);
     checkPage(await loginPage(b, origin, 'dnevnik'));
     assert.ok(authorizationUrl(origin, 'dnevnik').startsWith(origin));
+  });
+});
+
+describe('CSP nonces', () => {
+  test('unique, 18 bytes, stable per request', () => {
+    const seen = new Set<string>();
+    // More requests than one draw of random bytes serves, so the pool is refilled on the way.
+    for (let index = 0; index < 600; index += 1) {
+      const request = {} as IncomingMessage;
+      const nonce = cspNonceOf(request);
+      assert.equal(Buffer.from(nonce, 'base64').length, 18);
+      assert.equal(cspNonceOf(request), nonce, 'the same request keeps its nonce');
+      seen.add(nonce);
+    }
+    assert.equal(seen.size, 600, 'no nonce is handed out twice');
   });
 });

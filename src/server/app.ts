@@ -154,8 +154,10 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
       next();
       return;
     }
-    // Already set by the onRequest hook, which runs before middie; repeated so that no provider response lacks them.
-    applySecurityHeaders(req, res);
+    // The onRequest hook runs before middie and has set them already. This guards against a path that skipped it.
+    if (!res.hasHeader('content-security-policy')) {
+      applySecurityHeaders(req, res);
+    }
     handleProvider(req, res);
   });
 

@@ -4,6 +4,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 const NONCE_BYTES = 18;
 const nonces = new WeakMap<IncomingMessage, string>();
 
+/** Number of nonces drawn from one call to randomBytes. Every request gets a nonce, and one call per request cost about 4% of a JWKS request's CPU in a perf profile. */
+const NONCES_PER_DRAW = 256;
+let randomPool = Buffer.alloc(0);
+let poolOffset = 0;
+
+/** Return the next unused NONCE_BYTES of CSPRNG output as base64. No byte is handed out twice. */
+function freshNonce(): string {
+  if (poolOffset + NONCE_BYTES > randomPool.length) {
+    randomPool = randomBytes(NONCE_BYTES * NONCES_PER_DRAW);
+    poolOffset = 0;
+  }
+  const nonce = randomPool.toString('base64', poolOffset, poolOffset + NONCE_BYTES);
+  poolOffset += NONCE_BYTES;
+  return nonce;
+}
+
 /**
  * Returns the CSP nonce of this request (144 random bits), making it on first
  * use. Every script and stylesheet tag of a page carries it, and the page's
@@ -12,7 +28,7 @@ const nonces = new WeakMap<IncomingMessage, string>();
 export function cspNonceOf(req: IncomingMessage): string {
   let nonce = nonces.get(req);
   if (nonce === undefined) {
-    nonce = randomBytes(NONCE_BYTES).toString('base64');
+    nonce = freshNonce();
     nonces.set(req, nonce);
   }
   return nonce;
