@@ -141,6 +141,9 @@ describe('/metrics with PROPUSK_METRICS_TOKEN', () => {
     reporter.close();
     assert.deepEqual(warnings[2], { rejected: 1, ip: '192.0.2.4' }, 'closing reports what is still waiting');
     assert.equal(pending.length, 0);
+    reporter.rejected('192.0.2.5');
+    assert.deepEqual(warnings[3], { rejected: 1, ip: '192.0.2.5' }, 'a rejection after close is reported at once');
+    assert.equal(pending.length, 0, 'and schedules nothing');
   });
 
   test('serves the Prometheus text format with the default process metrics', async () => {

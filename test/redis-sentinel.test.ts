@@ -129,7 +129,7 @@ describe('Redis through Sentinel', await serviceGate(redisAvailable), () => {
   test('unknown master name fails the start', async () => {
     await assert.rejects(
       openRedisClient(unreachableUrl(), silent, 'test', { sentinels: [{ host: '127.0.0.1', port }], master: 'no-such-master' }),
-      /Cannot connect to Redis at master "no-such-master" of the sentinels 127\.0\.0\.1:\d+/,
+      /Cannot connect to Redis at master "no-such-master" of the sentinels 127\.0\.0\.1:\d+ .*: the sentinels monitor no master named "no-such-master"; set PROPUSK_REDIS_SENTINEL_MASTER/,
     );
   });
 
@@ -150,6 +150,124 @@ describe('Redis through Sentinel', await serviceGate(redisAvailable), () => {
       direct.disconnect();
     } finally {
       await propusk.stop();
+    }
+  });
+});
+
+/** Start a redis-server of this test's own on a free loopback port, keeping nothing on disk. */
+async function startRedis(dir: string, extra: string[]): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: 'ignore' });
+  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        if (probe.status !== 'ready') await probe.connect();
+        await probe.ping();
+        return { port, child };
+      } catch (error) {
+        if (attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function waitFor(description: string, check: () => Promise<boolean>, limitMs = 15_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('Sentinel failover', await serviceGate(redisAvailable), () => {
+  const children: ChildProcess[] = [];
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'propusk-failover-'));
+  });
+
+  after(async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('writes follow a planned failover', async () => {
+    const master = await startRedis(dir, []);
+    children.push(master.child);
+    const replica = await startRedis(dir, ['--replicaof', '127.0.0.1', String(master.port)]);
+    children.push(replica.child);
+    const sentinelPort = await freePort();
+    const config = path.join(dir, 'failover-sentinel.conf');
+    await writeFile(
+      config,
+      [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor failover-test 127.0.0.1 ${master.port} 1`, 'sentinel down-after-milliseconds failover-test 2000', 'sentinel failover-timeout failover-test 10000', ''].join('\n'),
+    );
+    const sentinelProcess = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+    children.push(sentinelProcess);
+    const admin = new Redis({ host: '127.0.0.1', port: sentinelPort, lazyConnect: true, retryStrategy: () => 100 });
+    admin.on('error', () => {});
+    const replicaClient = new Redis({ host: '127.0.0.1', port: replica.port });
+    replicaClient.on('error', () => {});
+    const client = await openRedisClient('redis://127.0.0.1:1/0', silent, 'test', { sentinels: [{ host: '127.0.0.1', port: sentinelPort }], master: 'failover-test' });
+    try {
+      await waitFor('the sentinel to see the replica', async () => {
+        if (admin.status !== 'ready') await admin.connect();
+        const replicas = (await admin.call('SENTINEL', 'replicas', 'failover-test')) as unknown[];
+        return replicas.length === 1 && (await replicaClient.info('replication')).includes('master_link_status:up');
+      });
+
+      // Write one key every 20 ms through the failover, and keep the acknowledged ones with their times.
+      const acknowledged: Array<{ key: string; at: number }> = [];
+      let writing = true;
+      const writer = (async () => {
+        for (let index = 0; writing; index += 1) {
+          const key = `failover-${index}`;
+          try {
+            await client.set(key, 'x');
+            acknowledged.push({ key, at: Date.now() });
+          } catch {
+            // A write rejected during the switch would give the caller a 503, and nothing is lost.
+          }
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(await admin.call('SENTINEL', 'failover', 'failover-test'), 'OK');
+      await waitFor('the sentinel to name the replica as master', async () => {
+        const address = (await admin.call('SENTINEL', 'get-master-addr-by-name', 'failover-test')) as string[];
+        return address[1] === String(replica.port);
+      });
+      const switchedAt = Date.now();
+      // The old master becomes a replica when the sentinel next checks it, and then drops its own data.
+      const oldMaster = new Redis({ host: '127.0.0.1', port: master.port });
+      oldMaster.on('error', () => {});
+      await waitFor(
+        'the old master to follow the new one',
+        async () => {
+          const replication = await oldMaster.info('replication');
+          return replication.includes('role:slave') && replication.includes('master_link_status:up');
+        },
+        40_000,
+      );
+      oldMaster.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      writing = false;
+      await writer;
+
+      const late = acknowledged.filter((write) => write.at > switchedAt + 1000);
+      assert.ok(late.length > 10, `writes went on after the switch (${late.length})`);
+      const present = await replicaClient.exists(...late.map((write) => write.key));
+      assert.equal(present, late.length, 'every write acknowledged a second after the switch is on the new master');
+    } finally {
+      await closeRedisClient(client);
+      replicaClient.disconnect();
+      admin.disconnect();
     }
   });
 });

@@ -46,6 +46,7 @@ export function createRejectedScrapeReporter(
   let pending = 0;
   let latestIp = '';
   let summary: { cancel(): void } | undefined;
+  let closed = false;
 
   const flush = () => {
     summary = undefined;
@@ -60,7 +61,8 @@ export function createRejectedScrapeReporter(
     rejected(ip) {
       latestIp = ip;
       const now = timers.now();
-      if (now >= quietUntil && summary === undefined) {
+      // After close no summary would run, so a late rejection is reported on its own.
+      if (closed || (now >= quietUntil && summary === undefined)) {
         warn({ rejected: 1, ip });
         quietUntil = now + intervalMs;
         return;
@@ -69,6 +71,7 @@ export function createRejectedScrapeReporter(
       summary ??= timers.schedule(flush, Math.max(0, quietUntil - now));
     },
     close() {
+      closed = true;
       summary?.cancel();
       flush();
     },

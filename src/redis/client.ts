@@ -29,7 +29,7 @@ export function describeRedisUrl(url: string): string {
  * the node recovers by itself when Redis is back.
  *
  * With `sentinel`, the connection queries the sentinels for the master's
- * address, again after each failover; `url` then gives only the master's user
+ * address, and again after each failover. `url` then gives only the master's user
  * name, password, database number and TLS.
  */
 export async function openRedisClient(url: string, logger: Logger, purpose: string, sentinel?: RedisSentinelSettings): Promise<Redis> {
@@ -52,14 +52,22 @@ export async function openRedisClient(url: string, logger: Logger, purpose: stri
     // In Sentinel mode ioredis drops the rediss:// TLS settings for the master unless this option keeps them.
     options.enableTLSForSentinelMode = url.startsWith('rediss://');
     options.sentinelRetryStrategy = (attempt) => Math.min(attempt * 100, 2000);
+    // Without it, ioredis notices a planned failover only when the old master drops the connection, and writes
+    // acknowledged by the old master in between are lost when it becomes a replica. With it, the client listens
+    // for the sentinels' +switch-master message and reconnects to the new master at once.
+    options.failoverDetector = true;
+    // A write that reaches a master demoted to a replica fails with READONLY. Reconnecting makes the client query the sentinels again.
+    options.reconnectOnError = (error) => error.message.startsWith('READONLY');
   }
   const redis = new Redis(url, options);
   const address = sentinel === undefined ? describeRedisUrl(url) : `${describeSentinels(sentinel)} (${describeRedisUrl(url)})`;
   let reported = false;
+  let started = false;
   let lastError: unknown;
   redis.on('error', (error: unknown) => {
     lastError = error;
-    if (!reported) {
+    // A failure during the start is reported once, by the error thrown below.
+    if (started && !reported) {
       reported = true;
       logger.error({ err: error, redis: address, purpose }, 'Redis connection failed; requests that need it fail until it is back');
     }
@@ -80,11 +88,27 @@ export async function openRedisClient(url: string, logger: Logger, purpose: stri
   } catch (cause) {
     redis.disconnect();
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new Error(`Cannot connect to Redis at ${address} (REDIS_URL${sentinel === undefined ? '' : ', PROPUSK_REDIS_SENTINELS'}): ${reason}`, { cause });
+    const hint = sentinel === undefined ? '' : sentinelHint(reason, sentinel.master);
+    throw new Error(`Cannot connect to Redis at ${address} (REDIS_URL${sentinel === undefined ? '' : ', PROPUSK_REDIS_SENTINELS'}): ${hint}${reason}`, { cause });
   } finally {
     clearTimeout(timer);
   }
+  started = true;
   return redis;
+}
+
+/** Name the Sentinel setting to fix for a failed first connection, from ioredis's error text, or return '' when unknown. */
+function sentinelHint(reason: string, master: string): string {
+  if (reason.includes('No such master')) {
+    return `the sentinels monitor no master named "${master}"; set PROPUSK_REDIS_SENTINEL_MASTER to the name in their "sentinel monitor" line. Details: `;
+  }
+  if (/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(reason)) {
+    return 'a password was missing or wrong; PROPUSK_REDIS_SENTINEL_PASSWORD is the sentinels\' password and the password in REDIS_URL is the master\'s. Details: ';
+  }
+  if (/All sentinels are unreachable|Connection is closed|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND/.test(reason)) {
+    return 'no sentinel in PROPUSK_REDIS_SENTINELS answered; check the host:port addresses and that the sentinels run. Details: ';
+  }
+  return '';
 }
 
 /** Close a connection politely, or drop it when it is already gone. */
