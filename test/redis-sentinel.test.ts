@@ -29,6 +29,33 @@ function unreachableUrl(): string {
   return url.toString();
 }
 
+async function waitFor(description: string, check: () => Promise<boolean>, limitMs = 15_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Wait until a Redis server or sentinel on `port` accepts a connection and `check` passes on it. */
+async function waitForServer(port: number, description: string, check: (probe: Redis) => Promise<boolean>): Promise<void> {
+  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // Refused connections while the server starts are expected; waitFor retries.
+  probe.on('error', () => {});
+  try {
+    await waitFor(
+      description,
+      async () => {
+        if (probe.status !== 'ready') await probe.connect();
+        return check(probe);
+      },
+      5_000,
+    );
+  } finally {
+    probe.disconnect();
+  }
+}
+
 async function startSentinel(dir: string, port: number): Promise<ChildProcess> {
   const master = new URL(redisUrl());
   const config = path.join(dir, 'sentinel.conf');
@@ -45,24 +72,8 @@ async function startSentinel(dir: string, port: number): Promise<ChildProcess> {
     ].join('\n'),
   );
   const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
-  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  // Refused connections while the sentinel starts are expected; the loop below retries.
-  probe.on('error', () => {});
-  try {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        if (probe.status !== 'ready') await probe.connect();
-        const address = (await probe.call('SENTINEL', 'get-master-addr-by-name', MASTER)) as string[] | null;
-        if (address !== null) return child;
-      } catch (error) {
-        if (attempt >= 50) throw error;
-      }
-      if (attempt >= 50) throw new Error(`the sentinel on port ${port} did not report the master ${MASTER} within 5 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  } finally {
-    probe.disconnect();
-  }
+  await waitForServer(port, `the sentinel on port ${port} to report the master ${MASTER}`, async (probe) => (await probe.call('SENTINEL', 'get-master-addr-by-name', MASTER)) !== null);
+  return child;
 }
 
 describe('PROPUSK_REDIS_SENTINELS settings', () => {
@@ -158,30 +169,8 @@ describe('Redis through Sentinel', await serviceGate(redisAvailable), () => {
 async function startRedis(dir: string, extra: string[]): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: 'ignore' });
-  const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  try {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        if (probe.status !== 'ready') await probe.connect();
-        await probe.ping();
-        return { port, child };
-      } catch (error) {
-        if (attempt >= 50) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function waitFor(description: string, check: () => Promise<boolean>, limitMs = 15_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitForServer(port, `redis-server on port ${port}`, async (probe) => (await probe.ping()) === 'PONG');
+  return { port, child };
 }
 
 describe('Sentinel failover', await serviceGate(redisAvailable), () => {
