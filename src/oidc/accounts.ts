@@ -8,7 +8,7 @@ import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { findPersonById } from '../storage/people.js';
 import type { ClientDirectory } from './clients.js';
-import type { RequestPeople } from './request-people.js';
+import type { RequestFacts } from './request-facts.js';
 import { CLAIMS_BY_SCOPE } from './scopes.js';
 
 const CONTACT_CLAIMS: readonly string[] = [...CLAIMS_BY_SCOPE.email, ...CLAIMS_BY_SCOPE.phone];
@@ -29,17 +29,17 @@ function needsContacts(scope: string, requested: Readonly<Record<string, unknown
  * oidc-provider's findAccount. The `role` claim is the role bound to the
  * grant that issued the token, so every token of a grant carries one role;
  * a role switch creates a new grant. The person comes from the request's
- * session check when it read them (see RequestPeople), else from the
+ * session check when it read them (see RequestFacts), else from the
  * database.
  */
 export function createFindAccount(
   db: Kysely<DatabaseSchema>,
   identifiers: IdentifierCipher,
   clients: ClientDirectory,
-  requestPeople: RequestPeople,
+  requestFacts: RequestFacts,
 ): FindAccount {
   return async (ctx, sub, token): Promise<Account | undefined> => {
-    const person = requestPeople.take(ctx, sub) ?? (await findPersonById(db, sub));
+    const person = requestFacts.takePerson(ctx, sub) ?? (await findPersonById(db, sub));
     if (person === undefined || person.status !== 'active') {
       return undefined;
     }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { DatabaseSchema } from '../storage/schema.js';
 import type { ClientDirectory } from './clients.js';
-import type { RequestPeople } from './request-people.js';
+import type { RequestFacts } from './request-facts.js';
 import { assessRole, bindRole, roleStepNeeded, type RoleBindingLifetimes } from './role-check.js';
 
 const { Prompt, Check, base } = interactionPolicy;
@@ -21,7 +21,7 @@ export function createPolicy(
   db: Kysely<DatabaseSchema>,
   clients: ClientDirectory,
   lifetimes: RoleBindingLifetimes,
-  requestPeople: RequestPeople,
+  requestFacts: RequestFacts,
 ): interactionPolicy.DefaultPolicy {
   const policy = base();
   const roleCheck = new Check(ROLE_CHECK_REASON, 'the role for this service must be chosen', async (ctx: KoaContextWithOIDC) => {
@@ -35,7 +35,7 @@ export function createPolicy(
       sessionUid: session.uid,
       grantId: entities.Grant?.jti,
       chooserRequested: false,
-      knownSessionState: requestPeople.takeSessionState(ctx, session.uid),
+      knownSessionState: requestFacts.takeSessionState(ctx, session.uid),
     });
     // A new grant whose role needs no question gets it here, without an
     // interaction, so single sign-on also works with prompt=none. A change of

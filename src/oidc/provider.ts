@@ -21,7 +21,7 @@ import { buildConfiguration } from './configuration.js';
 import { installFormActionPolicy } from './form-action.js';
 import { createRenderError } from './pages.js';
 import { createPolicy } from './policy.js';
-import type { RequestPeople } from './request-people.js';
+import type { RequestFacts } from './request-facts.js';
 import { installStorageGate, translateUnavailable } from './storage-unavailable.js';
 
 export interface ProviderParts {
@@ -34,7 +34,7 @@ export interface ProviderParts {
   /** Wraps the Session model's storage so that the server enforces session lifetimes (src/sessions). */
   guardSessions: SessionAdapterGuard;
   /** The people that guardSessions read in the current request, for findAccount. */
-  requestPeople: RequestPeople;
+  requestFacts: RequestFacts;
   /** Decrypts the e-mail and phone for the claims. */
   identifiers: IdentifierCipher;
   /** Failed-attempt delays for client secrets, codes and refresh tokens. */
@@ -92,8 +92,8 @@ export function createProvider(parts: ProviderParts): Provider {
     config,
     keys: parts.keys,
     adapter: timed(adapterFactory(parts.oidcStorage, clients, parts.guardSessions, parts.sealer) as AdapterFactory, parts.timeAdapter),
-    findAccount: createFindAccount(store.db, parts.identifiers, clients, parts.requestPeople),
-    policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }, parts.requestPeople),
+    findAccount: createFindAccount(store.db, parts.identifiers, clients, parts.requestFacts),
+    policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }, parts.requestFacts),
     clients,
   });
 

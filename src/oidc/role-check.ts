@@ -26,7 +26,7 @@ export async function assessRole(
     sessionUid: string;
     grantId: string | undefined;
     chooserRequested: boolean;
-    /** The session's state when the request has read it already (see RequestPeople); otherwise it is read here. */
+    /** The session's state when the request has read it already (see RequestFacts); otherwise it is read here. */
     knownSessionState?: { state: SessionState | undefined } | undefined;
   },
 ): Promise<RoleSituation> {

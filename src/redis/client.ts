@@ -6,6 +6,9 @@ const CONNECT_TIMEOUT_MS = 5000;
 /** A command that gets no reply in this time fails, so a request never hangs on a stalled Redis. */
 const COMMAND_TIMEOUT_MS = 2000;
 
+/** Reconnect quickly at first, then every 2 s at most; used for Redis and for the sentinels alike. */
+const reconnectDelay = (attempt: number): number => Math.min(attempt * 100, 2000);
+
 /** Hide the password of a connection URL before it goes into a message. */
 export function describeRedisUrl(url: string): string {
   const parsed = URL.parse(url);
@@ -40,8 +43,7 @@ export async function openRedisClient(url: string, logger: Logger, purpose: stri
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectionName: `propusk-${purpose}`,
-    // Reconnect quickly at first, then every 2 s at most.
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    retryStrategy: reconnectDelay,
   };
   if (sentinel !== undefined) {
     options.sentinels = sentinel.sentinels;
@@ -51,7 +53,7 @@ export async function openRedisClient(url: string, logger: Logger, purpose: stri
     }
     // In Sentinel mode ioredis drops the rediss:// TLS settings for the master unless this option keeps them.
     options.enableTLSForSentinelMode = url.startsWith('rediss://');
-    options.sentinelRetryStrategy = (attempt) => Math.min(attempt * 100, 2000);
+    options.sentinelRetryStrategy = reconnectDelay;
     // Without it, ioredis notices a planned failover only when the old master drops the connection, and writes
     // acknowledged by the old master in between are lost when it becomes a replica. With it, the client listens
     // for the sentinels' +switch-master message and reconnects to the new master at once.

@@ -18,7 +18,7 @@ import { startBackchannelLogout } from '../logout/index.js';
 import { createLogoutTokenIssuer, routeBackchannelLogoutToQueue } from '../oidc/backchannel-logout.js';
 import { createInteractionGateway } from '../oidc/interactions.js';
 import { createProvider, providerHandler } from '../oidc/provider.js';
-import { createRequestPeople } from '../oidc/request-people.js';
+import { createRequestFacts } from '../oidc/request-facts.js';
 import { OIDC_PREFIX } from '../oidc/scopes.js';
 import { createSessionIdRotator, createSessionReader } from '../oidc/sessions.js';
 import { personPasswordContext } from '../flows/password-change/person-context.js';
@@ -126,13 +126,13 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(middie);
 
   const clients = createClientDirectory(store.db, parts.sealer, config);
-  const requestPeople = createRequestPeople();
+  const requestFacts = createRequestFacts();
   const guardSessions = createSessionAdapterGuard({
     db: store.db,
     lifetimes: sessionLifetimes(config),
     events: parts.sessionEvents,
     logger,
-    onSessionRead: requestPeople.remember,
+    onSessionRead: requestFacts.remember,
   });
   const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
   app.addHook('onClose', async () => throttle.close());
@@ -142,7 +142,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     sweep?.stop();
     await oidcStorage.close();
   });
-  const provider = createProvider({ config, store, keys: parts.keys, clients, logger, audit: parts.audit, identifiers: parts.identifiers, guardSessions, requestPeople, throttle, sealer: parts.sealer, oidcStorage, timeAdapter: ops.metrics.timeAdapter });
+  const provider = createProvider({ config, store, keys: parts.keys, clients, logger, audit: parts.audit, identifiers: parts.identifiers, guardSessions, requestFacts, throttle, sealer: parts.sealer, oidcStorage, timeAdapter: ops.metrics.timeAdapter });
   const backchannelLogout = startBackchannelLogout({ config, store, logger, issueLogoutToken: createLogoutTokenIssuer(provider) });
   routeBackchannelLogoutToQueue(provider, (target) => backchannelLogout.enqueue(target, 'logout'), logger);
   app.addHook('onClose', async () => backchannelLogout.stop());

@@ -21,11 +21,11 @@ export interface CheckedSession {
  * in a WeakMap, and each fact is handed over at most once. A change made
  * while a request runs therefore takes effect from the next request.
  */
-export interface RequestPeople {
+export interface RequestFacts {
   /** Keep what the session check just read. Outside a provider request it does nothing. */
   remember(checked: CheckedSession): void;
   /** Take the person `personId` kept earlier in the request `ctx`, if any. */
-  take(ctx: object, personId: string): PersonProfile | undefined;
+  takePerson(ctx: object, personId: string): PersonProfile | undefined;
   /**
    * Take the state of session `sessionUid` kept earlier in the request `ctx`.
    * Undefined when the request kept none for that session, so the caller must
@@ -40,7 +40,7 @@ interface RequestEntry {
   sessionState: { state: SessionState | undefined } | undefined;
 }
 
-export function createRequestPeople(): RequestPeople {
+export function createRequestFacts(): RequestFacts {
   const byRequest = new WeakMap<object, RequestEntry>();
   return {
     remember(checked) {
@@ -50,7 +50,7 @@ export function createRequestPeople(): RequestPeople {
         byRequest.set(ctx, { sessionUid: checked.sessionUid, person: checked.person, sessionState: { state: checked.sessionState } });
       }
     },
-    take(ctx, personId) {
+    takePerson(ctx, personId) {
       const entry = byRequest.get(ctx);
       const person = entry?.person;
       if (entry !== undefined) entry.person = undefined;
