@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { ScenarioResult } from './measure.js';
 import { cell, errorCell, formatMilliseconds, formatNumber, stepQuantile, table } from './report-format.js';
+import { benchWorkers } from './options.js';
 import { storeSection, validRate } from './report-results.js';
 import type { BenchRun, CeilingRun, SessionMemory } from './run-record.js';
 import { SESSION_MEMORY_TARGET_BYTES } from './targets.js';
@@ -21,7 +22,7 @@ function runSection(run: BenchRun): string {
     ['Node.js', machine.node],
     ['kernel', machine.kernel],
     ['load average before the run', run.loadAverage.map((value) => value.toFixed(2)).join(', ')],
-    ['server', `NODE_ENV=production, LOG_LEVEL=${options.logLevel}, ${options.workers === undefined ? "the server's default number of workers" : `--workers ${options.workers}`}`],
+    ['server', `NODE_ENV=production, LOG_LEVEL=${options.logLevel}, --workers ${options.workers}${options.workers === benchWorkers(machine.cores) ? ' (the benchmark\'s default: half the cores, as the load generator, PostgreSQL and Redis share the machine)' : ''}`],
     ['dataset', `${options.people} people with one student role each; a web service and a machine service`],
     ['passes', `${options.warmupSeconds} s warm-up, then ${options.durationSeconds} s at maximum and ${options.durationSeconds} s at 70% of it`],
   ];
@@ -66,10 +67,16 @@ const HOW_TO_READ = `## How to read the tables
   12 seconds measures a server that has run for a while, as one in
   operation has.
 - A pass with any failed request shows its errors in place of its numbers.
-- The load generator (undici, keep-alive, one connection per virtual user)
-  runs on the same cores as the server, so wall-clock throughput is lower
-  than the server alone could reach; the per-CPU-second rates do not depend
-  on that.`;
+- The load generator (undici, keep-alive, one connection per virtual user),
+  PostgreSQL and Redis run on the same cores as the server, so wall-clock
+  throughput is lower than the server alone could reach. They also take
+  cores away from the server in the middle of its requests, and that costs
+  server CPU too: on a 2-core VM (2026-12-05), Propusk with two workers made
+  about 30% fewer SSO hops and 20% fewer userinfo requests per CPU-s than
+  with one. So the server runs half as many workers as the machine has
+  cores, unless \`--workers\` says otherwise, and the bare oidc-provider runs
+  as one process. A node in production has its cores to itself and runs one
+  worker per core.`;
 
 function passRow(label: string, result: ScenarioResult | undefined): string[] {
   if (result === undefined) return [label, 'not run', '', '', ''];

