@@ -25,7 +25,8 @@ function readOptions(argv: string[]): BenchOptions | undefined {
     if (options !== 'help') return options;
     console.log(USAGE);
   } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    // The message comes last, so that a terminal shows it below the options.
+    console.error(`${USAGE}\n\n${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 2;
   }
   return undefined;

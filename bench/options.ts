@@ -72,8 +72,10 @@ function positiveNumber(name: string, value: string | undefined, fallback: numbe
 
 function optionalInteger(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const number = positiveNumber(name, value, 0);
-  if (!Number.isInteger(number)) throw new Error(`--${name} must be a whole number, got "${value}"`);
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isInteger(number) || number < 1) {
+    throw new Error(`--${name} must be a whole number from 1 up, got "${value}"`);
+  }
   return number;
 }
 

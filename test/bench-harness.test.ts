@@ -83,7 +83,9 @@ test('bench server workers default to half the cores, and --workers overrides th
   assert.notEqual(chosen, 'help');
   if (chosen === 'help') return;
   assert.equal(chosen.workers, 3);
-  assert.throws(() => parseOptions(['--workers', '1.5']), /--workers must be a whole number/);
+  for (const bad of ['1.5', '0', 'abc', '']) {
+    assert.throws(() => parseOptions(['--workers', bad]), /--workers must be a whole number from 1 up/, bad);
+  }
 });
 
 test('session memory number is read from output', () => {
