@@ -95,4 +95,5 @@ export async function runClusterPrimary(config: Config, logger: Logger, count: n
   }
   housekeeping = startHousekeeping(runtime.store, logger, config.auditRetentionDays);
   logger.info({ issuer: config.issuer, workers: count, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'Propusk is listening');
+  demo?.announce();
 }

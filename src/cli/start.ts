@@ -92,6 +92,7 @@ async function serve(config: Config, logger: Logger, options: ServeOptions): Pro
   }
   if (options.primaryTasks) {
     logger.info({ issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'Propusk is listening');
+    demo?.announce();
   }
 
   exitOnShutdownSignal({

@@ -138,7 +138,7 @@ export const settings = {
   ),
   PROPUSK_THROTTLE_ACCOUNT_FREE_FAILURES: setting(
     failureCount.max(100, 'must be at most 100: NIST SP 800-63B allows no more consecutive failures per account').default(5),
-    'Failed passwords per login (each reading of the typed identifier) that get no delay. Each further failure doubles the wait, from PROPUSK_THROTTLE_FIRST_DELAY up to PROPUSK_THROTTLE_MAX_DELAY; a success starts the count again. Five forgive the usual typos and Caps Lock. With the default delays an attacker gets one guess per 15 minutes once the wait reaches its cap, about 105 in the first day per account. At most 100, the limit of NIST SP 800-63B on consecutive failures.',
+    'Failed passwords per login (each reading of the typed identifier) that get no delay. Each further failure doubles the wait, from PROPUSK_THROTTLE_FIRST_DELAY up to PROPUSK_THROTTLE_MAX_DELAY; a success starts the count again. Five forgive the usual typos and Caps Lock. With the default delays an attacker gets one guess per 15 minutes once the wait reaches its cap, about 105 in the first day per identifier. Failures are counted per identifier so that a delay does not link the phone, e-mail and СНИЛС of one person; a person with all three thus allows three times that. At most 100, the limit of NIST SP 800-63B on consecutive failures.',
   ),
   PROPUSK_THROTTLE_ACCOUNT_RESET: setting(
     positiveSeconds.default(24 * 3600),

@@ -5,6 +5,8 @@ import { demoAccounts } from './demo-accounts.js';
 import { demoRelyingPartyBaseUrl, startDemoRelyingParty, type DemoService } from './relying-party/server.js';
 
 export interface DemoHandle {
+  /** Print the addresses and the demo logins; called once Propusk listens, so that they work when shown. */
+  announce(): void;
   close(): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ const ENGLISH_NAMES: Record<string, string> = {
 
 /**
  * Demo mode: load the demo school (on every start, see below), start the demo relying
- * party that plays the five services, and print the demo logins.
+ * party that plays the five services, and return a handle that prints the demo logins.
  */
 export async function loadDemo(runtime: Runtime): Promise<DemoHandle> {
   const { config, logger, store } = runtime;
@@ -56,16 +58,11 @@ export async function loadDemo(runtime: Runtime): Promise<DemoHandle> {
   });
 
   const lines = demoAccounts().map((account) => `  ${account.who}: ${account.login} / ${account.password}`);
-  // Printed to the console, not the log: these are made-up demo passwords.
-  console.log(
-    [
-      '',
-      `Propusk demo: ${config.issuer}/`,
-      `Demo school services: ${relyingParty.url}/`,
-      'Demo accounts:',
-      ...lines,
-      '',
-    ].join('\n'),
-  );
-  return relyingParty;
+  return {
+    announce() {
+      // Printed to the console, not the log: these are made-up demo passwords.
+      console.log(['', `Propusk demo: ${config.issuer}/`, `Demo school services: ${relyingParty.url}/`, 'Demo accounts:', ...lines, ''].join('\n'));
+    },
+    close: () => relyingParty.close(),
+  };
 }

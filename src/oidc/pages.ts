@@ -5,6 +5,7 @@ import { translator } from '../i18n/translate.js';
 import { cspNonceOf } from '../server/security-headers.js';
 import { waitText } from '../throttling/wait-text.js';
 import type { PageContext } from '../ui/layout.js';
+import { escapeHtml } from '../ui/html.js';
 import { errorPage } from '../ui/pages/error.js';
 import { logoutDonePage, logoutPage } from '../ui/pages/logout.js';
 import { unwrapUnavailable } from './storage-unavailable.js';
@@ -43,8 +44,32 @@ export function createRenderError(demo: boolean) {
       ctx.body = errorPage(page, { messageKey: 'error.temporarily_unavailable', requestId, params });
       return;
     }
+    const route = ctx.oidc?.route;
+    if (route === 'end_session_confirm' || route === 'end_session') {
+      logoutError(ctx, page, requestId, route);
+      return;
+    }
     ctx.body = errorPage(page, { messageKey: ERROR_MESSAGES[out.error] ?? 'error.generic', requestId });
   };
+}
+
+/**
+ * A failed sign-out. The confirmation fails when its form token is no longer
+ * the session's, because the sign-out page was opened again (in another tab,
+ * say) or the sign-out already finished there. Without a signed-in person the
+ * sign-out is done. Otherwise the page states that the person is still signed
+ * in, with a link to a fresh sign-out page. A service's invalid request (an unregistered
+ * post_logout_redirect_uri, a foreign id_token_hint) gets the same link, so
+ * the person can still sign out of Propusk itself.
+ */
+function logoutError(ctx: KoaContextWithOIDC, page: PageContext, requestId: string | null, route: 'end_session_confirm' | 'end_session'): void {
+  if (route === 'end_session_confirm' && ctx.oidc.session?.accountId === undefined) {
+    ctx.status = 200;
+    ctx.body = logoutDonePage(page);
+    return;
+  }
+  const messageKey = route === 'end_session_confirm' ? 'error.logout_stale' : 'error.invalid_logout_request';
+  ctx.body = errorPage(page, { messageKey, requestId, next: { href: ctx.oidc.urlFor('end_session'), labelKey: 'error.logout_again' } });
 }
 
 export function createLogoutSource(demo: boolean) {
@@ -57,6 +82,30 @@ export function createLogoutSource(demo: boolean) {
     const autoSubmit = sessionAccount !== undefined && hint?.payload?.sub === sessionAccount;
     ctx.type = 'html';
     ctx.body = logoutPage(pageContext(ctx, demo), { providerForm: form, formId: 'op.logoutForm', autoSubmit });
+  };
+}
+
+/**
+ * Without a signed-in person, oidc-provider returns its own form_post page
+ * for the sign-out page, which submits itself by script and is English for a
+ * browser without JavaScript. Replace it with Propusk's sign-out page, which
+ * submits the same form (its token and `logout=yes`) and keeps the button
+ * for such a browser.
+ */
+export function createAnonymousLogoutPage(demo: boolean) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> => {
+    await next();
+    if (ctx.oidc?.route !== 'end_session' || ctx.status !== 200 || ctx.oidc.session?.accountId !== undefined) {
+      return;
+    }
+    const secret = (ctx.oidc.session?.state as { secret?: unknown } | undefined)?.secret;
+    if (typeof secret !== 'string') {
+      return;
+    }
+    const formId = 'op.logoutForm';
+    const form = `<form id="${formId}" method="post" action="${escapeHtml(ctx.oidc.urlFor('end_session_confirm'))}"><input type="hidden" name="xsrf" value="${escapeHtml(secret)}"/></form>`;
+    ctx.type = 'html';
+    ctx.body = logoutPage(pageContext(ctx, demo), { providerForm: form, formId, autoSubmit: true });
   };
 }
 

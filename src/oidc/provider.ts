@@ -19,7 +19,7 @@ import { installClientAuthThrottle } from './client-auth-throttle.js';
 import type { ClientDirectory } from './clients.js';
 import { buildConfiguration } from './configuration.js';
 import { installFormActionPolicy } from './form-action.js';
-import { createRenderError } from './pages.js';
+import { createAnonymousLogoutPage, createRenderError } from './pages.js';
 import { createPolicy } from './policy.js';
 import type { RequestFacts } from './request-facts.js';
 import { installStorageGate, translateUnavailable } from './storage-unavailable.js';
@@ -106,6 +106,8 @@ export function createProvider(parts: ProviderParts): Provider {
   installStorageGate(provider, { available: parts.oidcStorage.available, retryAfterSeconds: REDIS_RETRY_AFTER_SECONDS, renderError: createRenderError(config.demo) });
   installClientAuthThrottle(provider, { throttle: parts.throttle, logger, audit: parts.audit });
   installFormActionPolicy(provider);
+  // Registered after the form-action policy, whose check then runs on this page.
+  provider.use(createAnonymousLogoutPage(config.demo));
 
   provider.on('server_error', (ctx, error) => {
     logger.error({ err: error, requestId: ctx.get('x-request-id') }, 'oidc-provider server error');

@@ -81,7 +81,8 @@ export async function submitCredentials(
   if (result.outcome === 'throttled') {
     transition('credentials', 'credentials_rejected');
     reply.header('retry-after', String(result.retryAfterSeconds));
-    const form = { identifier, sharedDevice, errors: ['login.error.invalid_credentials' as const], retryAfterSeconds: result.retryAfterSeconds };
+    // The password was not checked, so the page shows only that sign-in is paused, whatever was typed.
+    const form = { identifier, sharedDevice, errors: [], retryAfterSeconds: result.retryAfterSeconds };
     return showLoginPage(deps, request, reply.code(429), pending, form);
   }
   if (result.outcome !== 'success') {

@@ -20,13 +20,14 @@ export interface LoginPageModel {
 export function loginPage(page: PageContext, model: LoginPageModel): string {
   const { t } = page;
   const overload = model.overloadRetryAfterSeconds;
-  const hasErrors = model.errors.length > 0 || overload !== undefined;
+  const hasErrors = model.errors.length > 0 || overload !== undefined || model.retryAfterSeconds !== undefined;
+  const listed = model.errors.length > 0 || overload !== undefined;
   const describedBy = hasErrors ? 'login-errors' : undefined;
 
   const errorBox = hasErrors
     ? html`<div class="errors" id="login-errors" role="alert" tabindex="-1">
   <p class="errors-heading">${t('login.errors_heading')}</p>
-  <ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}${overload === undefined ? '' : html`<li>${t('overload.retry_after', { wait: waitText(t, page.locale, overload) })}</li>`}</ul>
+  ${listed ? html`<ul>${model.errors.map((key) => html`<li>${t(key)}</li>`)}${overload === undefined ? '' : html`<li>${t('overload.retry_after', { wait: waitText(t, page.locale, overload) })}</li>`}</ul>` : ''}
   ${model.retryAfterSeconds === undefined ? '' : html`<p>${retryAfterText(t, page.locale, model.retryAfterSeconds)}</p>`}
 </div>`
     : '';
