@@ -49,7 +49,7 @@ describe('sign-out errors', () => {
     assert.equal(await isSignedIn(browser), false);
   });
 
-  test('old sign-out page after the sign-out elsewhere: signed-out page', async () => {
+  test('old sign-out page after the sign-out elsewhere: neutral page, fresh page linked', async () => {
     const { browser } = await passwordLogin(propusk.issuer, dnevnik, '+79160000003');
     const firstTab = await browser.request('/oidc/session/end');
     const secondTab = await browser.request('/oidc/session/end');
@@ -58,8 +58,23 @@ describe('sign-out errors', () => {
     assert.equal(await isSignedIn(browser), false);
 
     const late = await confirm(browser, firstTab.body);
-    assert.equal(late.status, 200);
-    assert.match(late.body, /Вы вышли из Пропуска/);
+    assert.equal(late.status, 400);
+    assert.match(late.body, /Эта страница выхода устарела/);
+    assert.doesNotMatch(late.body, /Вы пока не вышли|Вы вышли/);
+    // The fresh page, without a session, confirms by itself and ends at the signed-out page.
+    const fresh = await browser.request(`${propusk.issuer}/oidc/session/end`, { headers: HTML });
+    const done = await browser.follow((await confirm(browser, fresh.body)).location ?? '/');
+    assert.match(done.body, /Вы вышли из Пропуска/);
+  });
+
+  test('cross-site confirmation without the session cookie: not reported as a sign-out', async () => {
+    const { browser } = await passwordLogin(propusk.issuer, dnevnik, '+79160000003');
+    // A form on another site posts without the SameSite=Lax cookie, which is what a browser without cookies sends.
+    const forged = await new TestBrowser(propusk.issuer).request('/oidc/session/end/confirm', { form: { xsrf: 'x', logout: 'yes' }, headers: HTML });
+    assert.equal(forged.status, 400);
+    assert.doesNotMatch(forged.body, /Вы вышли/);
+    assert.match(forged.body, /Эта страница выхода устарела/);
+    assert.equal(await isSignedIn(browser), true);
   });
 
   test('sign-out without a session: Propusk page with a button', async () => {

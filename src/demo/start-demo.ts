@@ -60,7 +60,9 @@ export async function loadDemo(runtime: Runtime): Promise<DemoHandle> {
   const lines = demoAccounts().map((account) => `  ${account.who}: ${account.login} / ${account.password}`);
   return {
     announce() {
-      // Printed to the console, not the log: these are made-up demo passwords.
+      // Printed to the console, not the log: no phone or e-mail goes into a log line, not even a demo one. The log
+      // lines pass through pino-pretty on a worker thread, so this may show just above "Propusk is listening",
+      // but it is printed only after the server listens.
       console.log(['', `Propusk demo: ${config.issuer}/`, `Demo school services: ${relyingParty.url}/`, 'Demo accounts:', ...lines, ''].join('\n'));
     },
     close: () => relyingParty.close(),

@@ -54,21 +54,22 @@ export function createRenderError(demo: boolean) {
 }
 
 /**
- * A failed sign-out. The confirmation fails when its form token is no longer
+ * Render a failed sign-out. The confirmation fails when its form token is no longer
  * the session's, because the sign-out page was opened again (in another tab,
- * say) or the sign-out already finished there. Without a signed-in person the
- * sign-out is done. Otherwise the page states that the person is still signed
- * in, with a link to a fresh sign-out page. A service's invalid request (an unregistered
- * post_logout_redirect_uri, a foreign id_token_hint) gets the same link, so
- * the person can still sign out of Propusk itself.
+ * say) or the sign-out already finished there. With a signed-in person in the
+ * request, the page states that the person is still signed in. Without one it
+ * claims neither: a cross-site POST arrives without the SameSite=Lax session
+ * cookie, so a page reporting the sign-out as done would be false for a person
+ * still signed in. Both link to a fresh sign-out page, which signs out or,
+ * without a session, ends at the signed-out page. A service's invalid request
+ * (an unregistered post_logout_redirect_uri, a foreign id_token_hint) gets the
+ * same link, so the person can still sign out of Propusk itself.
  */
 function logoutError(ctx: KoaContextWithOIDC, page: PageContext, requestId: string | null, route: 'end_session_confirm' | 'end_session'): void {
-  if (route === 'end_session_confirm' && ctx.oidc.session?.accountId === undefined) {
-    ctx.status = 200;
-    ctx.body = logoutDonePage(page);
-    return;
+  let messageKey: MessageKey = 'error.invalid_logout_request';
+  if (route === 'end_session_confirm') {
+    messageKey = ctx.oidc.session?.accountId === undefined ? 'error.logout_stale' : 'error.logout_stale_signed_in';
   }
-  const messageKey = route === 'end_session_confirm' ? 'error.logout_stale' : 'error.invalid_logout_request';
   ctx.body = errorPage(page, { messageKey, requestId, next: { href: ctx.oidc.urlFor('end_session'), labelKey: 'error.logout_again' } });
 }
 

@@ -80,8 +80,9 @@ export const en: Record<MessageKey, string> = {
   'error.invalid_client': 'This service is not registered with Propusk. Please tell the service’s support team.',
   'error.invalid_redirect_uri':
     'The service’s return address is not registered with Propusk, so sign-in was stopped to protect your account. Please tell the service’s support team.',
-  'error.invalid_logout_request': 'The service sent an invalid sign-out request. Please tell the service\'s support. To sign out of Propusk, press "Sign out" below.',
-  'error.logout_stale': 'This sign-out page is out of date: sign-out was opened again, in another tab for example. You are still signed in. To sign out, press "Sign out" below and confirm.',
+  'error.invalid_logout_request': 'The service sent an invalid sign-out request. Please tell the service’s support. To sign out of Propusk, press “Sign out” below.',
+  'error.logout_stale': 'This sign-out page is out of date: sign-out was opened again, in another tab for example. To sign out, press “Sign out” below.',
+  'error.logout_stale_signed_in': 'This sign-out page is out of date: sign-out was opened again, in another tab for example. You are still signed in. To sign out, press “Sign out” below and confirm.',
   'error.logout_again': 'Sign out',
   'error.interaction_expired': 'This sign-in page is no longer valid. If you have already signed in, go back to the service; if not, start signing in from the service again.',
   'error.csrf': 'The form has expired or was sent from another page. Reload the page and try again.',
