@@ -1,6 +1,7 @@
 // Command-line options of `npm run bench`.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseWorkerCount } from '../src/cli/worker-count.js';
 import { SCENARIOS, type ScenarioName } from './scenarios/index.js';
 import type { StoreKind } from './stores.js';
 
@@ -128,7 +129,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     warmupSeconds: positiveNumber('warmup', values.warmup, quick ? 2 : 12, true),
     concurrency: optionalInteger('concurrency', values.concurrency),
     people: optionalInteger('people', values.people) ?? 200,
-    workers: optionalInteger('workers', values.workers) ?? benchWorkers(os.availableParallelism()),
+    workers: values.workers === undefined ? benchWorkers(os.availableParallelism()) : parseWorkerCount(values.workers),
     logLevel: values['log-level'] ?? 'info',
     ceilings: values['no-ceilings'] !== true,
     profile: values['no-profile'] !== true && !quick,

@@ -10,6 +10,7 @@ import { startHousekeeping } from '../server/housekeeping.js';
 import { exitOnShutdownSignal } from '../server/ops/shutdown.js';
 import { openRuntime } from '../server/runtime.js';
 import { runClusterPrimary } from './cluster.js';
+import { parseWorkerCount } from './worker-count.js';
 
 /** Parse `--workers N` or `--workers=N`, returning undefined when the option is absent. */
 export function parseWorkersOption(args: readonly string[]): number | undefined {
@@ -25,14 +26,9 @@ export function parseWorkersOption(args: readonly string[]): number | undefined 
       throw new InputError(`Unknown option "${arg}" for \`propusk start\`: the only option is --workers N`);
     }
   }
-  if (value === undefined) {
-    return undefined;
-  }
-  if (!/^[1-9][0-9]{0,3}$/.test(value)) {
-    throw new InputError(`--workers must be a whole number from 1 to 9999, not "${value}"`);
-  }
-  return Number(value);
+  return value === undefined ? undefined : parseWorkerCount(value);
 }
+
 
 /**
  * Run `propusk start [--workers N]`. With one worker, serve in this process.
