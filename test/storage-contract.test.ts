@@ -9,6 +9,7 @@ import { StorageError } from '../src/errors/index.js';
 import { withTransaction, type Store } from '../src/storage/database.js';
 import { AlreadyConsumedError, IdentifierConflictError } from '../src/storage/errors.js';
 import { bindGrantRole, deleteGrantRole, findGrantRole } from '../src/storage/grant-roles.js';
+import { findGrantWithRoles } from '../src/storage/grant-with-roles.js';
 import { purgeExpired } from '../src/storage/housekeeping.js';
 import type { IdentifierCipher } from '../src/storage/identifier-cipher.js';
 import { listIdentifiers, replaceIdentifiers } from '../src/storage/identifiers.js';
@@ -474,6 +475,35 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         assert.deepEqual(await listRolesWithGrantRole(store.db, person.id, 'grant-roles-1'), { roles, grantRoleId: roleId });
         assert.deepEqual(await listRolesWithGrantRole(store.db, person.id, 'grant-roles-1', expiresAt), { roles, grantRoleId: null });
         assert.deepEqual(await listRolesWithGrantRole(store.db, person.id, 'grant-other'), { roles, grantRoleId: null });
+      });
+
+      it('grant lookup reads the grant with its roles, as listRolesWithGrantRole does', async () => {
+        const person = await newPerson();
+        const { roles } = await replaceRoles(store.db, person.id, [
+          { kind: 'parent', organizationId: null, className: null, position: null },
+          { kind: 'teacher', organizationId: 'school-1', className: null, position: null },
+        ]);
+        const roleId = roles[1]?.id ?? '';
+        const grants = new (createOidcAdapter(store))('Grant');
+        await grants.upsert('grant-read-1', { accountId: person.id, clientId: 'diary', jti: 'grant-read-1', kind: 'Grant', openid: { scope: 'openid roles' } }, 3600);
+        const now = Date.now();
+
+        const unbound = await findGrantWithRoles(store.db, 'grant-read-1', now);
+        assert.deepEqual(unbound?.payload, await grants.find('grant-read-1'));
+        assert.equal(unbound?.roles, undefined, 'without a bound role the claims read the roles themselves');
+
+        const expiresAt = now + HOUR_MS;
+        await bindGrantRole(store.db, { grantId: 'grant-read-1', personId: person.id, clientId: 'diary', roleId, expiresAt });
+        const bound = await findGrantWithRoles(store.db, 'grant-read-1', now);
+        assert.deepEqual(bound?.payload, await grants.find('grant-read-1'));
+        assert.deepEqual(bound?.roles, { personId: person.id, ...(await listRolesWithGrantRole(store.db, person.id, 'grant-read-1', now)) });
+        assert.equal(bound?.roles?.grantRoleId, roleId);
+        assert.equal((await findGrantWithRoles(store.db, 'grant-read-1', expiresAt))?.roles, undefined, 'an expired binding reads as none');
+
+        await replaceRoles(store.db, person.id, []);
+        assert.deepEqual((await findGrantWithRoles(store.db, 'grant-read-1', now))?.roles, { personId: person.id, grantRoleId: null, roles: [] });
+        assert.equal(await findGrantWithRoles(store.db, 'grant-read-1', now + 3_601_000), undefined, 'an expired grant is not found');
+        assert.equal(await findGrantWithRoles(store.db, 'grant-none', now), undefined);
       });
     });
 

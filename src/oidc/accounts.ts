@@ -29,8 +29,8 @@ function needsContacts(scope: string, requested: Readonly<Record<string, unknown
  * oidc-provider's findAccount. The `role` claim is the role bound to the
  * grant that issued the token, so every token of a grant carries one role;
  * a role switch creates a new grant. The person comes from the request's
- * session check when it read them (see RequestFacts), else from the
- * database.
+ * session check when it read them, and the roles from the request's grant
+ * lookup (see RequestFacts), else both from the database.
  */
 export function createFindAccount(
   db: Kysely<DatabaseSchema>,
@@ -57,7 +57,8 @@ export function createFindAccount(
           return claims;
         }
 
-        const stored = await loadRolesWithGrantRole(db, sub, grantId);
+        const alreadyRead = grantId === undefined ? undefined : requestFacts.takeGrantRoles(ctx, grantId, sub);
+        const stored = await loadRolesWithGrantRole(db, sub, grantId, alreadyRead);
         const roles = acceptedRoles(stored.roles, profile.acceptedRoleKinds);
         claims.roles = roles.map(toRoleClaim);
         const active = roles.find((role) => role.id === stored.grantRoleId);

@@ -18,6 +18,7 @@ import { listenForAuditEvents } from './audit-listeners.js';
 import { installClientAuthThrottle } from './client-auth-throttle.js';
 import type { ClientDirectory } from './clients.js';
 import { buildConfiguration } from './configuration.js';
+import { readGrantRolesAlong } from './grant-roles-read.js';
 import { installFormActionPolicy } from './form-action.js';
 import { createAnonymousLogoutPage, createRenderError } from './pages.js';
 import { createPolicy } from './policy.js';
@@ -33,7 +34,7 @@ export interface ProviderParts {
   audit: AuditLog;
   /** Wraps the Session model's storage so that the server enforces session lifetimes (src/sessions). */
   guardSessions: SessionAdapterGuard;
-  /** The people that guardSessions read in the current request, for findAccount. */
+  /** The facts that guardSessions and the Grant lookup read in the current request, for findAccount and the claims. */
   requestFacts: RequestFacts;
   /** Decrypts the e-mail and phone for the claims. */
   identifiers: IdentifierCipher;
@@ -53,11 +54,18 @@ function timed(factory: AdapterFactory, timeAdapter: AdapterTimer | undefined): 
 }
 
 /** Storage for oidc-provider: clients from the service directory, the rest from the database or Redis. */
-function adapterFactory(storage: OidcStorage, clients: ClientDirectory, guardSessions: SessionAdapterGuard, sealer: PayloadSealer): NonNullable<Configuration['adapter']> {
+function adapterFactory(parts: ProviderParts): NonNullable<Configuration['adapter']> {
+  const { oidcStorage: storage, clients, guardSessions, sealer, requestFacts } = parts;
   return (name: string): Adapter => {
     if (name !== 'Client') {
       const stored = sealRequestFields(storage.adapterFor(name), name, sealer);
-      const adapter = translateUnavailable((name === 'Session' ? guardSessions(stored) : stored) as unknown as Adapter);
+      let wrapped = stored;
+      if (name === 'Session') {
+        wrapped = guardSessions(stored);
+      } else if (name === 'Grant') {
+        wrapped = readGrantRolesAlong(stored, parts.store.db, requestFacts);
+      }
+      const adapter = translateUnavailable(wrapped as unknown as Adapter);
       const consume = adapter.consume.bind(adapter);
       // Two requests racing with one code or refresh token: the database lets
       // one consume it, and the other gets the protocol's invalid_grant.
@@ -91,7 +99,7 @@ export function createProvider(parts: ProviderParts): Provider {
   const configuration = buildConfiguration({
     config,
     keys: parts.keys,
-    adapter: timed(adapterFactory(parts.oidcStorage, clients, parts.guardSessions, parts.sealer) as AdapterFactory, parts.timeAdapter),
+    adapter: timed(adapterFactory(parts) as AdapterFactory, parts.timeAdapter),
     findAccount: createFindAccount(store.db, parts.identifiers, clients, parts.requestFacts),
     policy: createPolicy(store.db, clients, { grantRoleMs: config.refreshTokenTtl * 1000, sessionMs: config.sessionTtl * 1000 }, parts.requestFacts),
     clients,

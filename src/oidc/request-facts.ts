@@ -1,4 +1,5 @@
 import Provider from 'oidc-provider';
+import type { GrantRoles } from '../storage/grant-with-roles.js';
 import type { PersonProfile, SessionState } from '../storage/types.js';
 
 /** A session as the session check read it: its person and its state (the active role). */
@@ -10,12 +11,14 @@ export interface CheckedSession {
 }
 
 /**
- * The facts read by the session check, handed to later code of the same
- * provider request so that it does not read them again: findAccount takes the
- * person, and the role check at the authorization endpoint takes the
- * session's state. The session check runs first on every endpoint that needs
- * them: the session cookie's lookup before the account is loaded, and the
- * check of a session-bound token before its account.
+ * The facts read by the session check and by the grant lookup, handed to
+ * later code of the same provider request so that it does not read them
+ * again: findAccount takes the person, the role check at the authorization
+ * endpoint takes the session's state, and the claims take the grant's roles.
+ * The session check runs first on every endpoint that needs them: the
+ * session cookie's lookup before the account is loaded, and the check of a
+ * session-bound token before its account. The grant is loaded before the
+ * claims are built.
  *
  * Nothing outlives the request: entries are keyed on the request's context
  * in a WeakMap, and each fact is handed over at most once. A change made
@@ -32,6 +35,10 @@ export interface RequestFacts {
    * read it; `{ state: undefined }` when the session has no state.
    */
   takeSessionState(ctx: object, sessionUid: string): { state: SessionState | undefined } | undefined;
+  /** Keep the roles read with grant `grantId`. Outside a provider request it does nothing. */
+  rememberGrantRoles(grantId: string, roles: GrantRoles): void;
+  /** Take the roles of grant `grantId` kept earlier in the request `ctx`, if they were read for the person `personId`. */
+  takeGrantRoles(ctx: object, grantId: string, personId: string): GrantRoles | undefined;
 }
 
 interface RequestEntry {
@@ -42,6 +49,7 @@ interface RequestEntry {
 
 export function createRequestFacts(): RequestFacts {
   const byRequest = new WeakMap<object, RequestEntry>();
+  const grantRolesByRequest = new WeakMap<object, { grantId: string; roles: GrantRoles }>();
   return {
     remember(checked) {
       // The context of the provider request this code runs in; undefined outside one.
@@ -62,6 +70,17 @@ export function createRequestFacts(): RequestFacts {
       const sessionState = entry.sessionState;
       entry.sessionState = undefined;
       return sessionState;
+    },
+    rememberGrantRoles(grantId, roles) {
+      const ctx = Provider.ctx;
+      if (ctx !== undefined) {
+        grantRolesByRequest.set(ctx, { grantId, roles });
+      }
+    },
+    takeGrantRoles(ctx, grantId, personId) {
+      const entry = grantRolesByRequest.get(ctx);
+      grantRolesByRequest.delete(ctx);
+      return entry?.grantId === grantId && entry.roles.personId === personId ? entry.roles : undefined;
     },
   };
 }

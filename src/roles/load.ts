@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { listChildren } from '../storage/parent-links.js';
-import { listRoles, listRolesWithGrantRole } from '../storage/roles.js';
+import { listRoles, listRolesWithGrantRole, type RolesWithGrantRole } from '../storage/roles.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import type { Role as StoredRole } from '../storage/types.js';
 import { STAFF_POSITIONS, type ChildRef, type OrganizationRef, type Role, type StaffPosition } from './kinds.js';
@@ -53,17 +53,19 @@ export async function loadRoles(db: Kysely<DatabaseSchema>, personId: string): P
 
 /**
  * Load every role of a person, as loadRoles, and the role bound to the grant
- * `grantId` in the same query (see listRolesWithGrantRole). Without a grant
+ * `grantId` in the same query (see listRolesWithGrantRole), unless the request
+ * already read both (`alreadyRead`, from the grant lookup). Without a grant
  * there is no bound role.
  */
 export async function loadRolesWithGrantRole(
   db: Kysely<DatabaseSchema>,
   personId: string,
   grantId: string | undefined,
+  alreadyRead?: RolesWithGrantRole,
 ): Promise<{ roles: Role[]; grantRoleId: string | null }> {
   if (grantId === undefined) {
     return { roles: await loadRoles(db, personId), grantRoleId: null };
   }
-  const { roles, grantRoleId } = await listRolesWithGrantRole(db, personId, grantId);
+  const { roles, grantRoleId } = alreadyRead ?? (await listRolesWithGrantRole(db, personId, grantId));
   return { roles: await withChildren(db, personId, roles), grantRoleId };
 }

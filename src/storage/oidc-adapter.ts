@@ -185,11 +185,11 @@ function payloadQueries(db: Kysely<DatabaseSchema>) {
 
 async function findLive<P>(query: ReusableQuery<PayloadRow>, model: string, value: string, now: number): Promise<P | undefined> {
   const row = (await query.run([model, value, now])).rows[0];
-  return row === undefined ? undefined : toPayload<P>(row);
+  return row === undefined ? undefined : parseStoredPayload<P>(row);
 }
 
 /** Parse a stored payload. The consumed_at column, not the stored JSON, decides whether it is consumed. */
-function toPayload<P>(row: PayloadRow): P {
+export function parseStoredPayload<P>(row: Pick<PayloadRow, 'payload' | 'consumed_at'>): P {
   const payload = JSON.parse(row.payload) as Record<string, unknown>;
   delete payload.consumed;
   if (row.consumed_at !== null) {
