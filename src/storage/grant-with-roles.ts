@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { grantRoleUnexpired } from './grant-roles.js';
 import { parseStoredPayload } from './oidc-adapter.js';
 import { sharedQuery } from './reusable-query.js';
+import { ROLE_COLUMNS, toRole, type RoleRow } from './roles.js';
 import type { DatabaseSchema } from './schema.js';
 import type { Role } from './types.js';
 
@@ -33,20 +34,8 @@ export async function findGrantWithRoles<P>(db: Kysely<DatabaseSchema>, grantId:
       .leftJoin('grant_roles', (join) => join.onRef('grant_roles.grant_id', '=', 'oidc_payloads.id').on(grantRoleUnexpired(slot(1))))
       .leftJoin('roles', 'roles.person_id', 'grant_roles.person_id')
       .leftJoin('organizations', 'organizations.id', 'roles.organization_id')
-      .select([
-        'oidc_payloads.payload',
-        'oidc_payloads.consumed_at',
-        'grant_roles.person_id as bound_person_id',
-        'grant_roles.role_id as grant_role_id',
-        'roles.id as role_id',
-        'roles.kind',
-        'roles.organization_id',
-        'roles.class_name',
-        'roles.position',
-        'roles.created_at',
-        'organizations.name as organization_name',
-        'organizations.short_name as organization_short_name',
-      ])
+      .select(['oidc_payloads.payload', 'oidc_payloads.consumed_at', 'grant_roles.person_id as bound_person_id', 'grant_roles.role_id as grant_role_id'])
+      .select(ROLE_COLUMNS)
       .where('oidc_payloads.model', '=', slot(2))
       .where('oidc_payloads.id', '=', slot(0))
       .where((eb) => eb.or([eb('oidc_payloads.expires_at', 'is', null), eb('oidc_payloads.expires_at', '>', slot(1))]))
@@ -62,21 +51,7 @@ export async function findGrantWithRoles<P>(db: Kysely<DatabaseSchema>, grantId:
   if (personId === null) {
     return { payload: parseStoredPayload<P>(first), roles: undefined };
   }
-  const roles: Role[] = [];
-  for (const row of rows) {
-    if (row.role_id !== null && row.kind !== null && row.created_at !== null) {
-      roles.push({
-        id: row.role_id,
-        personId,
-        kind: row.kind,
-        organizationId: row.organization_id,
-        className: row.class_name,
-        position: row.position,
-        organizationName: row.organization_name,
-        organizationShortName: row.organization_short_name,
-        createdAt: row.created_at,
-      });
-    }
-  }
+  // A bound person without roles gives one row whose role columns are all null.
+  const roles = rows.filter((row) => row.id !== null).map((row) => toRole(row as RoleRow));
   return { payload: parseStoredPayload<P>(first), roles: { personId, grantRoleId: roles.length === 0 ? null : first.grant_role_id, roles } };
 }

@@ -26,25 +26,25 @@ export function deriveRoleId(personId: string, role: RoleInput): string {
   return createHash('sha256').update(key).digest('hex').slice(0, ROLE_ID_LENGTH);
 }
 
+/** The columns of a role and its organization's names, as toRole reads them; the query must join `organizations` to `roles`. */
+export const ROLE_COLUMNS = [
+  'roles.id',
+  'roles.person_id',
+  'roles.kind',
+  'roles.organization_id',
+  'roles.class_name',
+  'roles.position',
+  'roles.created_at',
+  'organizations.name as organization_name',
+  'organizations.short_name as organization_short_name',
+] as const;
+
 /** Build the select of roles joined with their organization's names, shared by the role readers. */
 export function selectRoles(db: Db) {
-  return db
-    .selectFrom('roles')
-    .leftJoin('organizations', 'organizations.id', 'roles.organization_id')
-    .select([
-      'roles.id',
-      'roles.person_id',
-      'roles.kind',
-      'roles.organization_id',
-      'roles.class_name',
-      'roles.position',
-      'roles.created_at',
-      'organizations.name as organization_name',
-      'organizations.short_name as organization_short_name',
-    ]);
+  return db.selectFrom('roles').leftJoin('organizations', 'organizations.id', 'roles.organization_id').select(ROLE_COLUMNS);
 }
 
-type RoleRow = Awaited<ReturnType<ReturnType<typeof selectRoles>['executeTakeFirstOrThrow']>>;
+export type RoleRow = Awaited<ReturnType<ReturnType<typeof selectRoles>['executeTakeFirstOrThrow']>>;
 
 export function toRole(row: RoleRow): Role {
   return {
