@@ -71,7 +71,7 @@ const HOW_TO_READ = `## How to read the tables
   PostgreSQL and Redis run on the same cores as the server, so wall-clock
   throughput is lower than the server alone could reach. They also take
   cores away from the server in the middle of its requests, and that costs
-  server CPU too: on a 2-core VM (2026-12-05), Propusk with two workers made
+  server CPU too. On a 2-core VM (2026-12-05), Propusk with two workers made
   about 30% fewer SSO hops and 20% fewer userinfo requests per CPU-s than
   with one. So the server runs half as many workers as the machine has
   cores, unless \`--workers\` says otherwise, and the bare oidc-provider runs

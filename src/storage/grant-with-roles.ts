@@ -22,9 +22,10 @@ export interface GrantWithRoles<P> {
 
 /**
  * Read a live Grant record with its bound role and the roles of the bound
- * person, in one query. The token, refresh and userinfo endpoints load the
- * grant and then release the roles as claims, so this spares the roles query
- * of each such request. The grant's row is repeated on every role row.
+ * person, in one query. The token endpoint (code and refresh grants) and
+ * userinfo load the grant and then release the roles as claims, so this
+ * spares the roles query of each such request. The grant's row is repeated
+ * on every role row.
  */
 export async function findGrantWithRoles<P>(db: Kysely<DatabaseSchema>, grantId: string, now: number): Promise<GrantWithRoles<P> | undefined> {
   // Slots: 0 grant id, 1 now (epoch ms), 2 the model name.
