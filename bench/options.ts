@@ -51,8 +51,8 @@ Redis: BENCH_REDIS_URL (default redis://127.0.0.1:6379); the benchmark uses
 the first empty database from 15 down to 8 and deletes its keys at the end.`;
 
 /**
- * The server's workers when --workers is not given: half the cores, at least
- * one. The load generator, PostgreSQL and Redis run on the same machine, so a
+ * Return the server's workers when --workers is not given: half the cores,
+ * at least one. The load generator, PostgreSQL and Redis run on the same machine, so a
  * worker per core competes with them for the cores. The time lost to
  * preemption counts as server CPU. On a 2-core VM (2026-12-05), two workers
  * made 30% fewer SSO hops and 20% fewer userinfo requests per CPU-second than
