@@ -67,6 +67,11 @@ const HOW_TO_READ = `## How to read the tables
   12 seconds measures a server that has run for a while, as one in
   operation has.
 - A pass with any failed request shows its errors in place of its numbers.
+- Both benchmark services are registered with ES256 ID tokens
+  (\`id_token_signed_response_alg\`), as docs/deployment.md recommends for a
+  service whose library verifies ES256: an ES256 signature costs about a
+  fifth of the CPU of an RS256 one. A service that keeps Propusk's default,
+  RS256, costs more per response with an ID token than these results show.
 - The load generator (undici, keep-alive, one connection per virtual user),
   PostgreSQL and Redis run on the same cores as the server, so wall-clock
   throughput is lower than the server alone could reach. They also take
@@ -106,7 +111,7 @@ function ceilingsSection(ceilings: CeilingRun): string {
   const header = ['server and scenario', 'per second', 'p50', 'p99', 'per CPU-s'];
   const rows = [passRow('trivial node:http server, GET /', ceilings.trivial), ...ceilings.bare.map((result) => passRow(`bare oidc-provider, ${result.scenario.name}`, result))];
   parts.push(
-    'The trivial server returns "ok" for every request. Bare oidc-provider runs with its in-memory adapter, the same routes, PKCE, token formats and RS256 key as Propusk, and one client of each kind. Its interaction signs a new account in without a page, so it has no password login.',
+    'The trivial server returns "ok" for every request. Bare oidc-provider runs with its in-memory adapter, the same routes, PKCE, token formats and ES256 ID tokens as Propusk, and one client of each kind. Its interaction signs a new account in without a page, so it has no password login.',
     '',
     table(header, rows),
   );

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { buildDataset } from '../bench/dataset.js';
 import { CookieJar, type HttpResponse } from '../bench/http.js';
 import { ITERATION, quantile, runLoad } from '../bench/load.js';
 import { benchWorkers, parseOptions } from '../bench/options.js';
@@ -15,6 +16,7 @@ import type { PassResult, ScenarioResult } from '../bench/measure.js';
 import { storeSection } from '../bench/report-results.js';
 import { SCENARIOS } from '../bench/scenarios/index.js';
 import { parseBytesPerSession } from '../bench/session-memory.js';
+import { serviceSchema } from '../src/importer/format.js';
 
 function responseWithCookies(lines: string[]): HttpResponse {
   return { status: 200, headers: { 'set-cookie': lines }, body: '' };
@@ -86,6 +88,18 @@ test('bench server workers default to half the cores, and --workers overrides th
   for (const bad of ['1.5', '0', 'abc', '', '10000', '1e0', '0x2']) {
     assert.throws(() => parseOptions(['--workers', bad]), /--workers must be a whole number from 1 to 9999/, bad);
   }
+});
+
+test('bench dataset services take ES256', () => {
+  const { records } = buildDataset(2);
+  const services = (records as { services: unknown[] }).services.map((service) => serviceSchema.parse(service));
+  assert.deepEqual(
+    services.map((service) => [service.client_id, service.id_token_signed_response_alg]),
+    [
+      ['bench-web', 'ES256'],
+      ['bench-machine', 'ES256'],
+    ],
+  );
 });
 
 test('session memory number is read from output', () => {

@@ -159,6 +159,11 @@ const BAD_RECORDS: BadRecordCase[] = [
     problem: /^services\[0\]\.grant_types\[1\]: must be one of: authorization_code, refresh_token, client_credentials$/,
   },
   {
+    name: 'HS256 ID token algorithm',
+    spoil: (data) => (data.services[0].id_token_signed_response_alg = 'HS256'),
+    problem: /^services\[0\]\.id_token_signed_response_alg: must be one of: RS256, ES256 \(leave it out for RS256\)$/,
+  },
+  {
     name: 'no accepted role kind',
     spoil: (data) => (data.services[0].accepted_role_kinds = []),
     problem: /^services\[0\]\.accepted_role_kinds: must list at least one role kind$/,
@@ -307,10 +312,12 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       assert.deepEqual(dnevnik.redirectUris, ['https://dnevnik.school.example/callback']);
       assert.deepEqual(dnevnik.grantTypes, ['authorization_code', 'refresh_token']);
       assert.deepEqual(dnevnik.acceptedRoleKinds, ['parent', 'student']);
+      assert.equal(dnevnik.idTokenSignedResponseAlg, 'ES256');
 
       const desktop = await findService(store.db, 'diary-57-desktop');
       assert.equal(desktop?.clientSecretEncrypted, null);
       assert.deepEqual(desktop?.postLogoutRedirectUris, []);
+      assert.equal(desktop?.idTokenSignedResponseAlg, 'RS256', 'RS256 is the default');
     });
 
     it('re-import keeps ids and passwords', async () => {
@@ -357,6 +364,19 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       const teacher = await findPersonByExternalId(store.db, 't-0571');
       assert.ok(teacher?.passwordHash != null);
       assert.equal((await verifyPassword(teacher.passwordHash, 'change-me-at-first-login')).ok, true);
+    });
+
+    it('re-import replaces ID token algorithms', async () => {
+      const data = loadJson(EXAMPLE_PATH);
+      await importRecords(store, keys, data);
+      delete data.services[0].id_token_signed_response_alg;
+      data.services[1].id_token_signed_response_alg = 'ES256';
+
+      const summary = await importRecords(store, keys, data);
+
+      assert.deepEqual(summary.services, { created: 0, updated: 3 });
+      assert.equal((await findService(store.db, 'diary-57'))?.idTokenSignedResponseAlg, 'RS256');
+      assert.equal((await findService(store.db, 'diary-57-desktop'))?.idTokenSignedResponseAlg, 'ES256');
     });
 
     it('re-import replaces roles, identifiers and children', async () => {
@@ -412,6 +432,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
             home_url: 'https://library.school.example/',
             redirect_uris: ['https://library.school.example/callback'],
             post_logout_redirect_uris: null,
+            id_token_signed_response_alg: null,
             grant_types: ['authorization_code'],
             accepted_role_kinds: ['student'],
           },
@@ -443,6 +464,7 @@ function runImportSuite(name: string, openFreshStore: OpenFreshStore, gate: { sk
       const library = await findService(store.db, 'library');
       assert.equal(library?.clientSecretEncrypted, null);
       assert.deepEqual(library?.postLogoutRedirectUris, []);
+      assert.equal(library?.idTokenSignedResponseAlg, 'RS256');
     });
 
     it('children may already be stored', async () => {

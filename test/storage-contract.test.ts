@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import { StorageError } from '../src/errors/index.js';
 import { withTransaction, type Store } from '../src/storage/database.js';
@@ -106,6 +106,35 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
           });
           assert.ok((await pendingMigrations(fresh.store, broken)).includes('0002_broken'));
           await assert.rejects(sql`select * from half_done`.execute(fresh.store.db));
+        } finally {
+          await fresh.cleanup();
+        }
+      });
+
+      it('migration 0007 defaults services to RS256', async () => {
+        const fresh = await openFreshStore();
+        try {
+          const before0007 = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < '0007'));
+          await migrateToLatest(fresh.store, undefined, before0007);
+          const db = fresh.store.db as unknown as Kysely<any>;
+          const row = {
+            display_name: 'Дневник',
+            home_url: 'https://diary.example',
+            redirect_uris: '[]',
+            post_logout_redirect_uris: '[]',
+            grant_types: '["authorization_code"]',
+            accepted_role_kinds: '["student"]',
+            created_at: 1_700_000_000_000,
+            updated_at: 1_700_000_000_000,
+          };
+          await db.insertInto('services').values({ ...row, client_id: 'old-diary' }).execute();
+
+          assert.deepEqual(await migrateToLatest(fresh.store), ['0007_id_token_algorithm']);
+
+          assert.equal((await findService(fresh.store.db, 'old-diary'))?.idTokenSignedResponseAlg, 'RS256');
+          await db.insertInto('services').values({ ...row, client_id: 'new-diary' }).execute();
+          assert.equal((await findService(fresh.store.db, 'new-diary'))?.idTokenSignedResponseAlg, 'RS256');
+          await assert.rejects(db.insertInto('services').values({ ...row, client_id: 'null-diary', id_token_signed_response_alg: null }).execute());
         } finally {
           await fresh.cleanup();
         }
@@ -349,6 +378,7 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         grantTypes: ['authorization_code', 'refresh_token'],
         acceptedRoleKinds: ['student', 'parent'],
         backchannelLogoutUri: null,
+        idTokenSignedResponseAlg: 'RS256',
       };
 
       it('round-trip JSON arrays and update by client id', async () => {
@@ -364,10 +394,13 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
           clientSecretEncrypted: 'sealed-secret',
           acceptedRoleKinds: ['teacher'],
           backchannelLogoutUri: 'https://diary.example/logout',
+          idTokenSignedResponseAlg: 'ES256',
         });
+        assert.equal(stored.idTokenSignedResponseAlg, 'RS256');
         assert.equal(updated.createdAt, stored.createdAt);
         assert.deepEqual(await findService(store.db, 'diary'), updated);
         assert.deepEqual(updated.acceptedRoleKinds, ['teacher']);
+        assert.equal(updated.idTokenSignedResponseAlg, 'ES256');
         assert.equal(await findService(store.db, 'missing'), undefined);
       });
 

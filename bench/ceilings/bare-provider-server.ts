@@ -1,8 +1,10 @@
 // Ceiling 3: oidc-provider with nothing of Propusk around it. It keeps its
 // defaults, such as the in-memory adapter and plain Koa without Fastify.
 // Only what the scenarios need is configured as Propusk configures it: the
-// same routes, PKCE, opaque access tokens, rotating refresh tokens and an
-// RS256 signing key.
+// same routes, PKCE, opaque access tokens and rotating refresh tokens. Its one
+// signing key is ES256 (P-256), and its clients ask for ES256 ID tokens. The
+// benchmark registers its services with Propusk the same way (bench/dataset.ts),
+// so both servers pay for the same signature.
 // Instead of a login form, an interaction signs in a new account at once and
 // grants the requested scopes, so a browser ends at the code without a page.
 //
@@ -11,7 +13,7 @@
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider, { type Configuration } from 'oidc-provider';
-import { WEB_REDIRECT_URI } from '../dataset.js';
+import { BENCH_ID_TOKEN_ALG, WEB_REDIRECT_URI } from '../dataset.js';
 import { PATHS, SCOPE } from '../oidc.js';
 
 const port = Number(process.argv[2]);
@@ -22,8 +24,8 @@ if (!Number.isInteger(port) || webSecret === undefined || machineSecret === unde
   throw new Error('usage: bare-provider-server.ts PORT, with BENCH_WEB_SECRET and BENCH_MACHINE_SECRET set');
 }
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', alg: 'RS256', use: 'sig' };
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-es256', alg: BENCH_ID_TOKEN_ALG, use: 'sig' };
 
 const configuration: Configuration = {
   clients: [
@@ -34,6 +36,7 @@ const configuration: Configuration = {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: BENCH_ID_TOKEN_ALG,
     },
     {
       client_id: 'bench-machine',
@@ -42,6 +45,7 @@ const configuration: Configuration = {
       grant_types: ['client_credentials'],
       response_types: [],
       token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: BENCH_ID_TOKEN_ALG,
     },
   ],
   jwks: { keys: [signingKey as NonNullable<Configuration['jwks']>['keys'][number]] },

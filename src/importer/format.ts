@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../oidc/scopes.js';
 import { ROLE_KINDS, STAFF_POSITIONS, type RoleKind } from '../roles/kinds.js';
-import type { OrganizationKind } from '../storage/types.js';
+import type { IdTokenSigningAlgorithm, OrganizationKind } from '../storage/types.js';
 import {
   MAX_CLIENT_SECRET_LENGTH,
   MAX_INITIAL_PASSWORD_LENGTH,
@@ -32,6 +32,9 @@ export const ORGANIZATION_KINDS = ['school', 'department'] as const satisfies re
 /** Grant types a service may use; oidc-provider supports more, Propusk offers these. */
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
+/** Algorithms a service may choose for its ID tokens: those of Propusk's signing keys (src/keys/keystore.ts). */
+export const ID_TOKEN_SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const satisfies readonly IdTokenSigningAlgorithm[];
+
 /** Letters, digits, dot, dash and underscore: a client id appears in URLs and logs unescaped. */
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -59,6 +62,11 @@ export const serviceSchema = z.strictObject({
   redirect_uris: uniqueList(redirectUri),
   post_logout_redirect_uris: optionalList(uniqueList(redirectUri)),
   backchannel_logout_uri: redirectUri.nullish().transform((value) => value ?? null),
+  // RS256 when absent: the default of OpenID Connect Dynamic Client Registration 1.0.
+  id_token_signed_response_alg: z
+    .enum(ID_TOKEN_SIGNING_ALGORITHMS, `must be one of: ${ID_TOKEN_SIGNING_ALGORITHMS.join(', ')} (leave it out for RS256)`)
+    .nullish()
+    .transform((value): IdTokenSigningAlgorithm => value ?? 'RS256'),
   grant_types: uniqueList(z.enum(GRANT_TYPES)).refine((list) => list.length > 0, 'must list at least one grant type'),
   accepted_role_kinds: uniqueList(z.enum(ROLE_KINDS)).refine((list) => list.length > 0, 'must list at least one role kind'),
 });

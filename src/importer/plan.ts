@@ -54,6 +54,7 @@ function toServiceInput(record: ServiceRecord, sealer: Sealer): ServiceInput {
     grantTypes: record.grant_types,
     acceptedRoleKinds: record.accepted_role_kinds,
     backchannelLogoutUri: record.backchannel_logout_uri,
+    idTokenSignedResponseAlg: record.id_token_signed_response_alg,
   };
 }
 

@@ -77,6 +77,11 @@ function clientMetadata(service: Service, sealer: Sealer): Record<string, unknow
     ...(service.backchannelLogoutUri === null
       ? {}
       : { backchannel_logout_uri: service.backchannelLogoutUri, backchannel_logout_session_required: true }),
+    // oidc-provider signs ID tokens and logout tokens with this algorithm,
+    // using the first key of the JWKS that has it (the current one).
+    // NOTE: it also verifies an id_token_hint with it, so after a change an
+    // ID token issued before no longer works as the hint of a logout.
+    id_token_signed_response_alg: service.idTokenSignedResponseAlg,
     ...(secret === undefined
       ? { token_endpoint_auth_method: 'none' }
       : { client_secret: secret, token_endpoint_auth_method: 'client_secret_basic' }),

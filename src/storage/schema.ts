@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { IdentifierKind, KeyStatus, KeyUse, OrganizationKind, PersonStatus, RoleKind } from './types.js';
+import type { IdentifierKind, IdTokenSigningAlgorithm, KeyStatus, KeyUse, OrganizationKind, PersonStatus, RoleKind } from './types.js';
 
 /*
  * Row shapes as both databases store them: timestamps are epoch milliseconds
@@ -76,6 +76,7 @@ export interface ServicesTable {
   /** JSON array of role kinds. */
   accepted_role_kinds: string;
   backchannel_logout_uri: string | null;
+  id_token_signed_response_alg: IdTokenSigningAlgorithm;
   created_at: number;
   updated_at: number;
 }

@@ -20,6 +20,7 @@ export async function upsertService(db: Db, input: ServiceInput): Promise<Servic
       grant_types: toJsonText(input.grantTypes),
       accepted_role_kinds: toJsonText(input.acceptedRoleKinds),
       backchannel_logout_uri: input.backchannelLogoutUri,
+      id_token_signed_response_alg: input.idTokenSignedResponseAlg,
       created_at: now,
       updated_at: now,
     })
@@ -33,6 +34,7 @@ export async function upsertService(db: Db, input: ServiceInput): Promise<Servic
         grant_types: eb.ref('excluded.grant_types'),
         accepted_role_kinds: eb.ref('excluded.accepted_role_kinds'),
         backchannel_logout_uri: eb.ref('excluded.backchannel_logout_uri'),
+        id_token_signed_response_alg: eb.ref('excluded.id_token_signed_response_alg'),
         updated_at: eb.ref('excluded.updated_at'),
       })),
     )
@@ -71,6 +73,7 @@ function toService(row: Selectable<ServicesTable>): Service {
     // NOTE: role kinds are checked when a service is registered, not here on read.
     acceptedRoleKinds: parseStringArray(row.accepted_role_kinds, 'services.accepted_role_kinds') as RoleKind[],
     backchannelLogoutUri: row.backchannel_logout_uri,
+    idTokenSignedResponseAlg: row.id_token_signed_response_alg,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

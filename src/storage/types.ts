@@ -8,6 +8,8 @@ export type OrganizationKind = 'school' | 'department';
 export type PersonStatus = 'active' | 'blocked';
 export type IdentifierKind = 'phone' | 'email' | 'snils';
 export type RoleKind = 'student' | 'parent' | 'teacher' | 'staff' | 'admin';
+/** JWS algorithm of a service's ID tokens and logout tokens. The keystore contains a signing key for each. */
+export type IdTokenSigningAlgorithm = 'RS256' | 'ES256';
 export type KeyUse = 'sig' | 'cookie';
 /** `current` signs, `next` is staged (published and accepted, not yet signing), `previous` only verifies. */
 export type KeyStatus = 'current' | 'next' | 'previous';
@@ -99,6 +101,7 @@ export interface ServiceInput {
   grantTypes: string[];
   acceptedRoleKinds: RoleKind[];
   backchannelLogoutUri: string | null;
+  idTokenSignedResponseAlg: IdTokenSigningAlgorithm;
 }
 
 export interface Service extends ServiceInput {

@@ -4,6 +4,7 @@ import { throttlingMigration } from './0003_throttling.js';
 import { backchannelLogoutMigration } from './0004_backchannel_logout.js';
 import { identifierEncryptionMigration } from './0005_identifier_encryption.js';
 import { sessionsMigration } from './0006_sessions.js';
+import { idTokenAlgorithmMigration } from './0007_id_token_algorithm.js';
 import type { DialectMigration } from './dialect-migration.js';
 
 /**
@@ -17,4 +18,5 @@ export const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0004_backchannel_logout': backchannelLogoutMigration,
   '0005_identifier_encryption': identifierEncryptionMigration,
   '0006_sessions': sessionsMigration,
+  '0007_id_token_algorithm': idTokenAlgorithmMigration,
 };
