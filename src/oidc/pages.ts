@@ -8,6 +8,7 @@ import type { PageContext } from '../ui/layout.js';
 import { escapeHtml } from '../ui/html.js';
 import { errorPage } from '../ui/pages/error.js';
 import { logoutDonePage, logoutPage } from '../ui/pages/logout.js';
+import { freshLogoutUrl, selectLogoutReturn, type LogoutReturnParams } from './logout-return.js';
 import { unwrapUnavailable } from './storage-unavailable.js';
 
 const ERROR_MESSAGES: Record<string, MessageKey> = {
@@ -22,8 +23,7 @@ const ERROR_MESSAGES: Record<string, MessageKey> = {
   session_not_found: 'error.interaction_expired',
 };
 
-function pageContext(ctx: KoaContextWithOIDC, demo: boolean): PageContext {
-  const uiLocales = (ctx.oidc?.params?.ui_locales as string | undefined) ?? undefined;
+function pageContext(ctx: KoaContextWithOIDC, demo: boolean, uiLocales = ctx.oidc?.params?.ui_locales as string | undefined): PageContext {
   const locale = negotiateLocale(uiLocales, ctx.get('accept-language'));
   return { locale, t: translator(locale), demo, nonce: cspNonceOf(ctx.req) };
 }
@@ -35,7 +35,10 @@ function pageContext(ctx: KoaContextWithOIDC, demo: boolean): PageContext {
  */
 export function createRenderError(demo: boolean) {
   return async (ctx: KoaContextWithOIDC, out: { error: string }, error?: unknown): Promise<void> => {
-    const page = pageContext(ctx, demo);
+    const route = ctx.oidc?.route;
+    // The confirmation's own parameters are only xsrf and logout, so its page language comes from the carried ui_locales.
+    const returnParams = route === 'end_session_confirm' ? selectLogoutReturn(ctx.oidc.body) : {};
+    const page = pageContext(ctx, demo, returnParams.ui_locales ?? (ctx.oidc?.params?.ui_locales as string | undefined));
     const requestId = ctx.get('x-request-id') || null;
     ctx.type = 'html';
     const unavailable = unwrapUnavailable(error);
@@ -44,9 +47,8 @@ export function createRenderError(demo: boolean) {
       ctx.body = errorPage(page, { messageKey: 'error.temporarily_unavailable', requestId, params });
       return;
     }
-    const route = ctx.oidc?.route;
     if (route === 'end_session_confirm' || route === 'end_session') {
-      logoutError(ctx, page, requestId, route);
+      logoutError(ctx, page, requestId, route, returnParams);
       return;
     }
     ctx.body = errorPage(page, { messageKey: ERROR_MESSAGES[out.error] ?? 'error.generic', requestId });
@@ -61,16 +63,38 @@ export function createRenderError(demo: boolean) {
  * claims neither: a cross-site POST arrives without the SameSite=Lax session
  * cookie, so a page reporting the sign-out as done would be false for a person
  * still signed in. Both link to a fresh sign-out page, which signs out or,
- * without a session, ends at the signed-out page. A service's invalid request
- * (an unregistered post_logout_redirect_uri, a foreign id_token_hint) gets the
- * same link, so the person can still sign out of Propusk itself.
+ * without a session, ends at the signed-out page. For a stale confirmation the
+ * link carries the service's return parameters that the sign-out page posted
+ * along, so the fresh sign-out still ends at the service. A service's invalid
+ * request (an unregistered post_logout_redirect_uri, a foreign id_token_hint)
+ * gets the link without them, so the person can still sign out of Propusk itself.
  */
-function logoutError(ctx: KoaContextWithOIDC, page: PageContext, requestId: string | null, route: 'end_session_confirm' | 'end_session'): void {
+function logoutError(
+  ctx: KoaContextWithOIDC,
+  page: PageContext,
+  requestId: string | null,
+  route: 'end_session_confirm' | 'end_session',
+  returnParams: LogoutReturnParams,
+): void {
   let messageKey: MessageKey = 'error.invalid_logout_request';
+  let href = ctx.oidc.urlFor('end_session');
   if (route === 'end_session_confirm') {
     messageKey = ctx.oidc.session?.accountId === undefined ? 'error.logout_stale' : 'error.logout_stale_signed_in';
+    href = freshLogoutUrl(href, returnParams);
   }
-  ctx.body = errorPage(page, { messageKey, requestId, next: { href: ctx.oidc.urlFor('end_session'), labelKey: 'error.logout_again' } });
+  ctx.body = errorPage(page, { messageKey, requestId, next: { href, labelKey: 'error.logout_again' } });
+}
+
+/** Select the return parameters of a sign-out request that oidc-provider accepted, for its confirmation form. */
+function acceptedLogoutReturn(ctx: KoaContextWithOIDC): LogoutReturnParams {
+  const { params } = ctx.oidc;
+  return selectLogoutReturn({
+    // With an id_token_hint alone the client comes from the token's audience.
+    client_id: ctx.oidc.client?.clientId,
+    post_logout_redirect_uri: params?.post_logout_redirect_uri,
+    state: params?.state,
+    ui_locales: params?.ui_locales,
+  });
 }
 
 export function createLogoutSource(demo: boolean) {
@@ -82,7 +106,7 @@ export function createLogoutSource(demo: boolean) {
     const sessionAccount = ctx.oidc.session?.accountId;
     const autoSubmit = sessionAccount !== undefined && hint?.payload?.sub === sessionAccount;
     ctx.type = 'html';
-    ctx.body = logoutPage(pageContext(ctx, demo), { providerForm: form, formId: 'op.logoutForm', autoSubmit });
+    ctx.body = logoutPage(pageContext(ctx, demo), { providerForm: form, formId: 'op.logoutForm', autoSubmit, returnParams: acceptedLogoutReturn(ctx) });
   };
 }
 
@@ -106,7 +130,7 @@ export function createAnonymousLogoutPage(demo: boolean) {
     const formId = 'op.logoutForm';
     const form = `<form id="${formId}" method="post" action="${escapeHtml(ctx.oidc.urlFor('end_session_confirm'))}"><input type="hidden" name="xsrf" value="${escapeHtml(secret)}"/></form>`;
     ctx.type = 'html';
-    ctx.body = logoutPage(pageContext(ctx, demo), { providerForm: form, formId, autoSubmit: true });
+    ctx.body = logoutPage(pageContext(ctx, demo), { providerForm: form, formId, autoSubmit: true, returnParams: acceptedLogoutReturn(ctx) });
   };
 }
 

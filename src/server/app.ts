@@ -16,6 +16,7 @@ import type { Sealer } from '../keys/sealer.js';
 import { createClientDirectory } from '../oidc/clients.js';
 import { startBackchannelLogout } from '../logout/index.js';
 import { createLogoutTokenIssuer, routeBackchannelLogoutToQueue } from '../oidc/backchannel-logout.js';
+import { registerEndSessionPost } from '../oidc/end-session-post.js';
 import { createInteractionGateway } from '../oidc/interactions.js';
 import { createProvider, providerHandler } from '../oidc/provider.js';
 import { createRequestFacts } from '../oidc/request-facts.js';
@@ -123,6 +124,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
   // Propusk's own endpoints are HTML forms: urlencoded bodies only.
   app.removeContentTypeParser(['application/json', 'text/plain']);
+  registerEndSessionPost(app, { issuer: config.issuer, demo: config.demo });
   await app.register(middie);
 
   const clients = createClientDirectory(store.db, parts.sealer, config);
