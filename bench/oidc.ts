@@ -134,8 +134,9 @@ export async function callUserinfo(target: HttpTarget, accessToken: string): Pro
   if (typeof body.sub !== 'string') throw new Error('userinfo response has no sub');
 }
 
+/** Introspect an access token as a resource server does: with token_type_hint, so the server skips the refresh token lookup. */
 export async function introspect(target: HttpTarget, client: BenchClient, token: string): Promise<void> {
-  const response = await target.request(PATHS.introspection, { form: { token }, headers: { authorization: basicAuthorization(client) } });
+  const response = await target.request(PATHS.introspection, { form: { token, token_type_hint: 'access_token' }, headers: { authorization: basicAuthorization(client) } });
   const body = parseJson(response, 'introspection');
   if (body.active !== true || body.client_id !== client.clientId) {
     throw new Error(`introspection returned active=${String(body.active)} client_id=${String(body.client_id)}`);

@@ -10,6 +10,7 @@ import { withTransaction, type Store } from '../src/storage/database.js';
 import { AlreadyConsumedError, IdentifierConflictError } from '../src/storage/errors.js';
 import { bindGrantRole, deleteGrantRole, findGrantRole } from '../src/storage/grant-roles.js';
 import { findGrantWithRoles } from '../src/storage/grant-with-roles.js';
+import { findSessionWithGrant } from '../src/storage/session-with-grant.js';
 import { purgeExpired } from '../src/storage/housekeeping.js';
 import type { IdentifierCipher } from '../src/storage/identifier-cipher.js';
 import { listIdentifiers, replaceIdentifiers } from '../src/storage/identifiers.js';
@@ -537,6 +538,33 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         assert.deepEqual((await findGrantWithRoles(store.db, 'grant-read-1', now))?.roles, { personId: person.id, grantRoleId: null, roles: [] });
         assert.equal(await findGrantWithRoles(store.db, 'grant-read-1', now + 3_601_000), undefined, 'an expired grant is not found');
         assert.equal(await findGrantWithRoles(store.db, 'grant-none', now), undefined);
+      });
+
+      it('session check reads a grant along, as the two lookups do', async () => {
+        const person = await newPerson();
+        const { roles } = await replaceRoles(store.db, person.id, [
+          { kind: 'parent', organizationId: null, className: null, position: null },
+          { kind: 'teacher', organizationId: 'school-1', className: null, position: null },
+        ]);
+        const now = Date.now();
+        await recordSessionActivity(store.db, { sessionUid: 'session-g', personId: person.id, authenticatedAt: now, lastActiveAt: now, sharedDevice: false, expiresAt: now + HOUR_MS });
+        await setActiveRole(store.db, 'session-g', person.id, roles[0]?.id ?? null, now + HOUR_MS);
+        const grants = new (createOidcAdapter(store))('Grant');
+        await grants.upsert('grant-along-1', { accountId: person.id, clientId: 'diary', jti: 'grant-along-1', kind: 'Grant', openid: { scope: 'openid roles' } }, 3600);
+        await bindGrantRole(store.db, { grantId: 'grant-along-1', personId: person.id, clientId: 'diary', roleId: roles[1]?.id ?? '', expiresAt: null });
+
+        const both = async (at: number, grantId = 'grant-along-1') => ({ facts: await findSessionActivity(store.db, 'session-g', at), grant: await findGrantWithRoles(store.db, grantId, at) });
+        const along = await findSessionWithGrant(store.db, 'session-g', 'grant-along-1', now);
+        assert.deepEqual(along, await both(now));
+        assert.equal(along?.grant?.roles?.roles.length, 2, 'one row per role of the person');
+        assert.equal(along?.facts.sessionState?.activeRoleId, roles[0]?.id);
+
+        assert.deepEqual(await findSessionWithGrant(store.db, 'session-g', 'grant-none', now), await both(now, 'grant-none'), 'a missing grant leaves the session');
+        assert.deepEqual(await findSessionWithGrant(store.db, 'session-g', 'grant-along-1', now + 3_601_000), await both(now + 3_601_000), 'an expired grant is not found');
+        assert.equal(await findSessionWithGrant(store.db, 'session-none', 'grant-along-1', now), undefined, 'no session, no result');
+
+        await replaceRoles(store.db, person.id, []);
+        assert.deepEqual((await findSessionWithGrant(store.db, 'session-g', 'grant-along-1', now))?.grant?.roles, { personId: person.id, grantRoleId: null, roles: [] });
       });
     });
 

@@ -22,7 +22,7 @@ export const userinfo: Scenario = {
 
 export const introspection: Scenario = {
   name: 'introspection',
-  title: "introspection of an access token by the service it was issued to",
+  title: 'introspection of an access token (token_type_hint=access_token) by the service it was issued to',
   unit: 'requests',
   concurrency: 32,
   needsLoginForm: false,

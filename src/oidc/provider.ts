@@ -18,7 +18,7 @@ import { listenForAuditEvents } from './audit-listeners.js';
 import { installClientAuthThrottle } from './client-auth-throttle.js';
 import type { ClientDirectory } from './clients.js';
 import { buildConfiguration } from './configuration.js';
-import { readGrantRolesAlong } from './grant-roles-read.js';
+import { noteTokenGrant, readGrantRolesAlong, SESSION_BOUND_TOKEN_MODELS } from './grant-roles-read.js';
 import { installFormActionPolicy } from './form-action.js';
 import { createAnonymousLogoutPage, createRenderError } from './pages.js';
 import { createPolicy } from './policy.js';
@@ -64,6 +64,8 @@ function adapterFactory(parts: ProviderParts): NonNullable<Configuration['adapte
         wrapped = guardSessions(stored);
       } else if (name === 'Grant') {
         wrapped = readGrantRolesAlong(stored, parts.store.db, requestFacts);
+      } else if (SESSION_BOUND_TOKEN_MODELS.has(name)) {
+        wrapped = noteTokenGrant(stored, requestFacts);
       }
       const adapter = translateUnavailable(wrapped as unknown as Adapter);
       const consume = adapter.consume.bind(adapter);

@@ -1,5 +1,6 @@
 import Provider from 'oidc-provider';
-import type { GrantRoles } from '../storage/grant-with-roles.js';
+import type { GrantRoles, GrantWithRoles } from '../storage/grant-with-roles.js';
+import type { OidcPayload } from '../storage/oidc-adapter.js';
 import type { PersonProfile, SessionState } from '../storage/types.js';
 
 /** A session as the session check read it: its person and its state (the active role). */
@@ -15,6 +16,8 @@ export interface CheckedSession {
  * later code of the same provider request so that it does not read them
  * again: findAccount takes the person, the role check at the authorization
  * endpoint takes the session's state, and the claims take the grant's roles.
+ * When a session-bound token names its grant, the session check reads that
+ * grant too, and the Grant model's lookup takes it.
  * The session check runs first on every endpoint that needs them: the
  * session cookie's lookup before the account is loaded, and the check of a
  * session-bound token before its account. The grant is loaded before the
@@ -39,6 +42,14 @@ export interface RequestFacts {
   rememberGrantRoles(grantId: string, roles: GrantRoles): void;
   /** Take the roles of grant `grantId` kept earlier in the request `ctx`, if they were read for the person `personId`. */
   takeGrantRoles(ctx: object, grantId: string, personId: string): GrantRoles | undefined;
+  /** Note that the current request found a token of grant `grantId` bound to session `sessionUid`, so it checks that session and then loads that grant. */
+  expectGrant(sessionUid: string, grantId: string): void;
+  /** Take the grant the current request expects to load after checking session `sessionUid`, if any. */
+  takeExpectedGrant(sessionUid: string): string | undefined;
+  /** Keep grant `grantId` as the session check read it along; `found` is undefined when there is no live grant. */
+  rememberGrant(grantId: string, found: GrantWithRoles<OidcPayload> | undefined): void;
+  /** Take grant `grantId` read earlier in the current request: `{ found }`, or undefined when it was not read. */
+  takeGrant(grantId: string): { found: GrantWithRoles<OidcPayload> | undefined } | undefined;
 }
 
 interface RequestEntry {
@@ -49,7 +60,9 @@ interface RequestEntry {
 
 export function createRequestFacts(): RequestFacts {
   const byRequest = new WeakMap<object, RequestEntry>();
-  const grantRolesByRequest = new WeakMap<object, { grantId: string; roles: GrantRoles }>();
+  const grantRoles = requestSlot<{ grantId: string; roles: GrantRoles }>();
+  const expectedGrants = requestSlot<{ sessionUid: string; grantId: string }>();
+  const grantsRead = requestSlot<{ grantId: string; found: GrantWithRoles<OidcPayload> | undefined }>();
   return {
     remember(checked) {
       // The context of the provider request this code runs in; undefined outside one.
@@ -72,15 +85,48 @@ export function createRequestFacts(): RequestFacts {
       return sessionState;
     },
     rememberGrantRoles(grantId, roles) {
-      const ctx = Provider.ctx;
-      if (ctx !== undefined) {
-        grantRolesByRequest.set(ctx, { grantId, roles });
-      }
+      grantRoles.keep({ grantId, roles });
     },
     takeGrantRoles(ctx, grantId, personId) {
-      const entry = grantRolesByRequest.get(ctx);
-      grantRolesByRequest.delete(ctx);
-      return entry?.grantId === grantId && entry.roles.personId === personId ? entry.roles : undefined;
+      return grantRoles.take(ctx, (entry) => entry.grantId === grantId && entry.roles.personId === personId)?.roles;
+    },
+    expectGrant(sessionUid, grantId) {
+      expectedGrants.keep({ sessionUid, grantId });
+    },
+    takeExpectedGrant(sessionUid) {
+      return expectedGrants.take(Provider.ctx, (entry) => entry.sessionUid === sessionUid)?.grantId;
+    },
+    rememberGrant(grantId, found) {
+      grantsRead.keep({ grantId, found });
+    },
+    takeGrant(grantId) {
+      const entry = grantsRead.take(Provider.ctx, (read) => read.grantId === grantId);
+      return entry === undefined ? undefined : { found: entry.found };
+    },
+  };
+}
+
+/**
+ * Create a store of one fact per provider request, keyed on the request's
+ * context. `keep` does nothing outside a provider request, and `take` hands a
+ * matching fact over once.
+ */
+function requestSlot<T>() {
+  const entries = new WeakMap<object, T>();
+  return {
+    keep(value: T): void {
+      const ctx = Provider.ctx;
+      if (ctx !== undefined) {
+        entries.set(ctx, value);
+      }
+    },
+    take(ctx: object | undefined, matches: (value: T) => boolean): T | undefined {
+      const value = ctx === undefined ? undefined : entries.get(ctx);
+      if (ctx === undefined || value === undefined || !matches(value)) {
+        return undefined;
+      }
+      entries.delete(ctx);
+      return value;
     },
   };
 }

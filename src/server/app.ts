@@ -17,6 +17,7 @@ import { createClientDirectory } from '../oidc/clients.js';
 import { startBackchannelLogout } from '../logout/index.js';
 import { createLogoutTokenIssuer, routeBackchannelLogoutToQueue } from '../oidc/backchannel-logout.js';
 import { registerEndSessionPost } from '../oidc/end-session-post.js';
+import { createSessionFactsReader } from '../oidc/grant-roles-read.js';
 import { createInteractionGateway } from '../oidc/interactions.js';
 import { createProvider, providerHandler } from '../oidc/provider.js';
 import { createRequestFacts } from '../oidc/request-facts.js';
@@ -135,6 +136,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     events: parts.sessionEvents,
     logger,
     onSessionRead: requestFacts.remember,
+    readFacts: createSessionFactsReader(store.db, requestFacts),
   });
   const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
   app.addHook('onClose', async () => throttle.close());

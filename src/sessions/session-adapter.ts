@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { OidcAdapter, OidcPayload } from '../storage/oidc-adapter.js';
 import type { DatabaseSchema } from '../storage/schema.js';
-import { deleteSessionRecords, findSessionActivity, recordSessionActivity, touchSessionActivity } from '../storage/session-activity.js';
+import { deleteSessionRecords, findSessionActivity, recordSessionActivity, touchSessionActivity, type SessionFacts } from '../storage/session-activity.js';
 import type { PersonProfile, SessionState } from '../storage/types.js';
 import type { SessionEndReason, SessionEvents } from './events.js';
 import { absoluteLifetimeMs, activityWriteIntervalMs, judgeSession, type SessionLifetimes, type SessionVerdict } from './lifetimes.js';
@@ -18,6 +18,8 @@ export interface SessionGuardDeps {
   clock?: () => number;
   /** Called with the person and state that each check reads along with the session, so that later code in the request can skip reading them. */
   onSessionRead?: (read: { sessionUid: string; person: PersonProfile; sessionState: SessionState | undefined }) => void;
+  /** Reads a session's facts for each check; findSessionActivity unless given. The provider passes one that reads a token's grant along. */
+  readFacts?: (sessionUid: string, now: number) => Promise<SessionFacts | undefined>;
 }
 
 export type SessionAdapterGuard = (adapter: OidcAdapter<OidcPayload>) => OidcAdapter<OidcPayload>;
@@ -48,6 +50,7 @@ const END_REASONS: Record<Exclude<SessionVerdict, 'valid'>, SessionEndReason> = 
 export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapterGuard {
   const clock = deps.clock ?? Date.now;
   const unchangedSaves = createUnchangedSaves();
+  const readFacts = deps.readFacts ?? ((sessionUid: string, now: number) => findSessionActivity(deps.db, sessionUid, now));
 
   return (inner) => {
     const admit = async (payload: OidcPayload | undefined, fromBrowser: boolean): Promise<OidcPayload | undefined> => {
@@ -56,7 +59,7 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
         return payload;
       }
       const now = clock();
-      const facts = await findSessionActivity(deps.db, session.uid, now);
+      const facts = await readFacts(session.uid, now);
       if (facts !== undefined) {
         deps.onSessionRead?.({ sessionUid: session.uid, person: facts.person, sessionState: facts.sessionState });
       }

@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { fromFlag, toFlag } from './codec.js';
 import { PROFILE_COLUMNS, toPersonProfile } from './person-rows.js';
 import { sharedQuery } from './reusable-query.js';
-import type { DatabaseSchema } from './schema.js';
+import type { DatabaseSchema, PeopleTable, SessionActivityTable } from './schema.js';
 import type { PersonProfile, PersonStatus, SessionState } from './types.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -49,29 +49,35 @@ export interface SessionFacts extends SessionActivity {
   sessionState: SessionState | undefined;
 }
 
+/**
+ * Build the session check's select: the session's activity row, its person
+ * and its unexpired state. Slots: 0 the session uid, 1 now (epoch ms).
+ */
+export function selectSessionFacts(db: Db, slot: (index: number) => never) {
+  return db
+    .selectFrom('session_activity')
+    .innerJoin('people', 'people.id', 'session_activity.person_id')
+    .leftJoin('session_state', (join) => join.onRef('session_state.session_uid', '=', 'session_activity.session_uid').on('session_state.expires_at', '>', slot(1)))
+    .selectAll('session_activity')
+    .select(PROFILE_COLUMNS)
+    .select(['session_state.person_id as state_person_id', 'session_state.active_role_id as state_active_role_id', 'session_state.expires_at as state_expires_at'])
+    .where('session_activity.session_uid', '=', slot(0));
+}
+
 /** Read a session's activity with its person and state. Returns undefined when the session has no row. */
 export async function findSessionActivity(db: Db, sessionUid: string, now: number): Promise<SessionFacts | undefined> {
   // Runs on every provider request with a session, so it is compiled once (see reusableQuery).
-  const query = sharedQuery(db, 'session-activity-with-person', (slot) =>
-    db
-      .selectFrom('session_activity')
-      .innerJoin('people', 'people.id', 'session_activity.person_id')
-      .leftJoin('session_state', (join) =>
-        join.onRef('session_state.session_uid', '=', 'session_activity.session_uid').on('session_state.expires_at', '>', slot(1)),
-      )
-      .selectAll('session_activity')
-      .select(PROFILE_COLUMNS)
-      .select([
-        'session_state.person_id as state_person_id',
-        'session_state.active_role_id as state_active_role_id',
-        'session_state.expires_at as state_expires_at',
-      ])
-      .where('session_activity.session_uid', '=', slot(0)),
-  );
+  const query = sharedQuery(db, 'session-activity-with-person', (slot) => selectSessionFacts(db, slot));
   const row = (await query.run([sessionUid, now])).rows[0];
-  if (row === undefined) {
-    return undefined;
-  }
+  return row === undefined ? undefined : toSessionFacts(row);
+}
+
+/** The columns of the session check's row, as findSessionActivity and findSessionWithGrant select them. */
+export type SessionFactsRow = Selectable<SessionActivityTable> &
+  Omit<Selectable<PeopleTable>, 'password_hash'> & { state_person_id: string | null; state_active_role_id: string | null; state_expires_at: number | null };
+
+/** Build the session's facts from the row of its activity, person and state. */
+export function toSessionFacts(row: SessionFactsRow): SessionFacts {
   const sessionState =
     row.state_person_id === null || row.state_expires_at === null
       ? undefined
