@@ -79,6 +79,11 @@ describe('security headers over http', () => {
   });
   after(async () => propusk?.stop());
 
+  test('server: request time limit set', () => {
+    // Fastify leaves it at 0 (no limit), so a body sent a byte at a time would hold a connection.
+    assert.equal(propusk.app.server.requestTimeout, 30_000);
+  });
+
   test('every page has a fresh nonce on its script and stylesheet', async () => {
     const b = new IssuerBrowser(propusk.issuer, origin);
     const pages: Array<[string, Hop]> = [];

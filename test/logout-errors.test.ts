@@ -188,6 +188,8 @@ describe('sign-out errors', () => {
       { label: 'repeated client_id', form: 'client_id=dnevnik&client_id=zhurnal&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3001%2Fdnevnik%2F', expected: {} },
       { label: 'markup in ui_locales', form: 'ui_locales=%22%3E%3Cb%3E', expected: {} },
       { label: 'overlong state', form: `client_id=dnevnik&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3001%2Fdnevnik%2F&state=${'s'.repeat(3000)}`, expected: { client_id: 'dnevnik', post_logout_redirect_uri: 'http://localhost:3001/dnevnik/' } },
+      // 400 characters, but 2,400 once percent-encoded in the fresh link.
+      { label: 'state long when encoded', form: `client_id=dnevnik&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3001%2Fdnevnik%2F&state=${encodeURIComponent('Ж'.repeat(400))}`, expected: { client_id: 'dnevnik', post_logout_redirect_uri: 'http://localhost:3001/dnevnik/' } },
     ];
     for (const { label, form, expected } of cases) {
       const response = await fetch(new URL('/oidc/session/end/confirm', propusk.issuer), {

@@ -62,7 +62,7 @@ describe('end-session endpoint by POST', () => {
 
   test('form POST: 303 to GET, confirmation signs out', async () => {
     const { browser } = await passwordLogin(propusk.issuer, dnevnik, '+79160000003');
-    const form = { client_id: 'dnevnik', post_logout_redirect_uri: dnevnik.postLogoutRedirectUri, state: 'st-Ж 1&2' };
+    const form = { client_id: 'dnevnik', post_logout_redirect_uri: dnevnik.postLogoutRedirectUri, state: 'st-Ж 1&2+3%' };
     // No cookie, as from a form on a service's page: the POST alone decides nothing.
     const posted = await new TestBrowser(propusk.issuer).request(END_SESSION, { form, headers: HTML });
     assert.equal(posted.status, 303);
@@ -123,6 +123,9 @@ describe('end-session endpoint by POST', () => {
       { label: 'empty parameter name', body: '=dnevnik', contentType: urlencoded },
       { label: 'query string', body: 'client_id=dnevnik', contentType: urlencoded, url: `${endSession}?state=a` },
       { label: 'invalid UTF-8', body: new Uint8Array([...Buffer.from('state='), 0xff]), contentType: urlencoded },
+      { label: 'escape not UTF-8', body: 'client_id=dnevnik&state=%ff', contentType: urlencoded },
+      { label: 'truncated UTF-8 escape', body: 'client_id=dnevnik&state=%E2%82', contentType: urlencoded },
+      { label: 'malformed escape', body: 'client_id=dnevnik&state=%zz', contentType: urlencoded },
     ];
     for (const { label, body, contentType, url = endSession } of cases) {
       assertRejectionPage(await rawPost(url, body, contentType), 400, 'ru', propusk.issuer, `${label} (ru)`);

@@ -1,4 +1,4 @@
-import type { Configuration } from 'oidc-provider';
+import { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../config/load.js';
 import type { LoadedKeys } from '../keys/keystore.js';
 import { remainingSessionSeconds, sessionLifetimes } from '../sessions/lifetimes.js';
@@ -80,7 +80,20 @@ export function buildConfiguration(parts: ConfigurationParts): Configuration {
         logoutSource: createLogoutSource(config.demo),
         postLogoutSuccessSource: createPostLogoutSuccessSource(config.demo),
       },
-      revocation: { enabled: true },
+      // A service may revoke only its own tokens. Another service's token gets invalid_request;
+      // a public client, which cannot prove who it is, gets the plain 200 of RFC 7009.
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) {
+            return true;
+          }
+          if (client.clientAuthMethod === 'none') {
+            return false;
+          }
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       // A service may introspect only its own tokens.
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },

@@ -59,9 +59,34 @@ async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer 
   return Buffer.concat(chunks, size);
 }
 
-/** Parse the form: every parameter must be an end-session one, and none may repeat. */
+/** Decode one urlencoded name or value; undefined when a percent escape is malformed or not UTF-8. */
+function decodeFormPart(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part.replaceAll('+', ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parse the form: every parameter must be an end-session one, and none may
+ * repeat. URLSearchParams would turn an escape that is not UTF-8 (`%ff`) into
+ * U+FFFD, so a service would get another `state` back; such a form is rejected.
+ */
 function parseEndSessionForm(text: string): URLSearchParams | Rejection {
-  const form = new URLSearchParams(text);
+  const form = new URLSearchParams();
+  for (const pair of text.split('&')) {
+    if (pair === '') {
+      continue;
+    }
+    const separator = pair.indexOf('=');
+    const name = decodeFormPart(separator === -1 ? pair : pair.slice(0, separator));
+    const value = decodeFormPart(separator === -1 ? '' : pair.slice(separator + 1));
+    if (name === undefined || value === undefined) {
+      return 'not_utf8';
+    }
+    form.append(name, value);
+  }
   const seen = new Set<string>();
   for (const name of form.keys()) {
     if (!END_SESSION_PARAMS.has(name)) {

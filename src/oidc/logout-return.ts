@@ -15,14 +15,14 @@ export type LogoutReturnParams = {
   ui_locales?: string;
 };
 
-/** Maximum length of a carried value, so that a forged form cannot make the fresh link's URL huge. */
-const MAX_VALUE_LENGTH = 2048;
+/** Maximum length of a carried value once percent-encoded, so that a forged form cannot make the fresh link's URL too long to open. */
+const MAX_ENCODED_LENGTH = 2048;
 
 /** Language tags separated by spaces, as `ui_locales` lists them. */
 const UI_LOCALES_PATTERN = /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*(?: [A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)*$/;
 
 function singleText(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' && value.length <= MAX_VALUE_LENGTH ? value : undefined;
+  return typeof value === 'string' && value !== '' && encodeURIComponent(value).length <= MAX_ENCODED_LENGTH ? value : undefined;
 }
 
 function isHttpUrl(value: string): boolean {

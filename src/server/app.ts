@@ -65,6 +65,9 @@ function isProviderPath(url: string | undefined): boolean {
 }
 
 /** Build the HTTP application: oidc-provider's endpoints plus Propusk's own pages. */
+/** Time allowed to receive a whole request, headers and body; every request of Propusk is small. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   const { config, logger, store } = parts;
   const https = config.issuer.startsWith('https://');
@@ -81,6 +84,9 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     // flight finish, and a new request on an open connection gets 503 with Connection: close.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Fastify turns off Node's limit on the time to receive a whole request. A client
+    // that sends its body a byte at a time would otherwise hold a connection for ever.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // No trustProxy: request.clientIp (registerClientIp) is the client address.
     // A malformed URL (a stray %) gets the same error page and headers as any other error.
     frameworkErrors: (error, request, reply) => {

@@ -74,7 +74,9 @@ function renderNotice(language: Language, session: RpSession): Html {
 
   const expiresAt = session.tokens?.accessTokenExpiresAt;
   if (expiresAt === undefined) return html`<p class="notice">${text.tokensRefreshed}</p>`;
-  const time = new Date(expiresAt).toLocaleTimeString(language === 'en' ? 'en-GB' : 'ru-RU');
+  // School time is Moscow time, as on Propusk's own pages, whatever the server's zone.
+  const clock = new Date(expiresAt).toLocaleTimeString(language === 'en' ? 'en-GB' : 'ru-RU', { timeZone: 'Europe/Moscow' });
+  const time = `${clock} ${language === 'en' ? 'MSK' : 'МСК'}`;
   return html`<p class="notice">${text.tokensRefreshed} ${text.accessTokenExpiresAt} ${time}.</p>`;
 }
 
