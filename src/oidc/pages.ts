@@ -134,6 +134,23 @@ export function createAnonymousLogoutPage(demo: boolean) {
   };
 }
 
+/**
+ * Replace Koa's plain-text "Not Found" for a path or method the provider has
+ * no route for (a mistyped /oidc/ address, PUT on the end-session endpoint)
+ * with Propusk's error page, in the person's language.
+ */
+export function createNotFoundPage(demo: boolean) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> => {
+    await next();
+    if (ctx.status !== 404 || ctx.body !== undefined) {
+      return;
+    }
+    ctx.status = 404;
+    ctx.type = 'html';
+    ctx.body = errorPage(pageContext(ctx, demo), { messageKey: 'error.not_found', requestId: null });
+  };
+}
+
 export function createPostLogoutSuccessSource(demo: boolean) {
   return async (ctx: KoaContextWithOIDC): Promise<void> => {
     ctx.type = 'html';

@@ -20,7 +20,7 @@ import type { ClientDirectory } from './clients.js';
 import { buildConfiguration } from './configuration.js';
 import { noteTokenGrant, readGrantRolesAlong, SESSION_BOUND_TOKEN_MODELS } from './grant-roles-read.js';
 import { installFormActionPolicy } from './form-action.js';
-import { createAnonymousLogoutPage, createRenderError } from './pages.js';
+import { createAnonymousLogoutPage, createNotFoundPage, createRenderError } from './pages.js';
 import { createPolicy } from './policy.js';
 import type { RequestFacts } from './request-facts.js';
 import { installStorageGate, translateUnavailable } from './storage-unavailable.js';
@@ -118,6 +118,7 @@ export function createProvider(parts: ProviderParts): Provider {
   installFormActionPolicy(provider);
   // Registered after the form-action policy, whose check then runs on this page.
   provider.use(createAnonymousLogoutPage(config.demo));
+  provider.use(createNotFoundPage(config.demo));
 
   provider.on('server_error', (ctx, error) => {
     logger.error({ err: error, requestId: ctx.get('x-request-id') }, 'oidc-provider server error');
