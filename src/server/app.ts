@@ -37,6 +37,7 @@ import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import { createLoginThrottle, openThrottle } from '../throttling/index.js';
 import { registerAssets } from './assets.js';
 import { clientIpResolver, registerClientIp } from './client-ip.js';
+import { handleClientError } from './client-error.js';
 import { createCsrfGuard } from './csrf.js';
 import { logsRequestAtDebug, registerOps } from './ops/index.js';
 import { registerErrorHandling, renderFrameworkError } from './error-handler.js';
@@ -87,6 +88,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     // Fastify turns off Node's limit on the time to receive a whole request. A client
     // that sends its body a byte at a time would otherwise hold a connection for ever.
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // Requests that Node's parser rejects (too long, too slow, malformed) get a page, not Fastify's English JSON.
+    clientErrorHandler: handleClientError,
     // No trustProxy: request.clientIp (registerClientIp) is the client address.
     // A malformed URL (a stray %) gets the same error page and headers as any other error.
     frameworkErrors: (error, request, reply) => {
