@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SIGNING_ALGORITHMS } from '../keys/keystore.js';
 import { ACCOUNT_CLIENT_ID } from '../oidc/scopes.js';
 import { ROLE_KINDS, STAFF_POSITIONS, type RoleKind } from '../roles/kinds.js';
 import type { IdTokenSigningAlgorithm, OrganizationKind } from '../storage/types.js';
@@ -32,8 +33,8 @@ export const ORGANIZATION_KINDS = ['school', 'department'] as const satisfies re
 /** Grant types a service may use; oidc-provider supports more, Propusk offers these. */
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
-/** Algorithms a service may choose for its ID tokens: those of Propusk's signing keys (src/keys/keystore.ts). */
-export const ID_TOKEN_SIGNING_ALGORITHMS = ['RS256', 'ES256'] as const satisfies readonly IdTokenSigningAlgorithm[];
+/** Algorithms a service may choose for its ID tokens: those of Propusk's signing keys, which storage must be able to hold. */
+const ID_TOKEN_SIGNING_ALGORITHMS = SIGNING_ALGORITHMS satisfies readonly IdTokenSigningAlgorithm[];
 
 /** Letters, digits, dot, dash and underscore: a client id appears in URLs and logs unescaped. */
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

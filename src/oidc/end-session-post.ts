@@ -85,17 +85,13 @@ function parseEndSessionForm(text: string): URLSearchParams | Rejection {
     if (name === undefined || value === undefined) {
       return 'not_utf8';
     }
-    form.append(name, value);
-  }
-  const seen = new Set<string>();
-  for (const name of form.keys()) {
     if (!END_SESSION_PARAMS.has(name)) {
       return 'unknown_parameter';
     }
-    if (seen.has(name)) {
+    if (form.has(name)) {
       return 'repeated_parameter';
     }
-    seen.add(name);
+    form.append(name, value);
   }
   return form;
 }
@@ -152,7 +148,7 @@ function rejectEndSessionPost(request: FastifyRequest, reply: FastifyReply, reje
  * responds to the form with 303 See Other to the same endpoint by GET, with
  * the parameters moved to the query string, and oidc-provider handles that
  * GET. A cross-site POST carries no SameSite=Lax session cookie, but the
- * top-level GET after the redirect does, so the person sees the usual
+ * top-level GET after the redirect does, so the person gets the usual
  * confirmation page with its form token.
  *
  * The hook must be registered before @fastify/middie, because middie hands

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { findGrantWithRoles, type GrantWithRoles } from '../storage/grant-with-roles.js';
-import type { OidcAdapter, OidcPayload } from '../storage/oidc-adapter.js';
+import { delegateAdapter, type OidcAdapter, type OidcPayload } from '../storage/oidc-adapter.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { findSessionActivity, type SessionFacts } from '../storage/session-activity.js';
 import { findSessionWithGrant } from '../storage/session-with-grant.js';
@@ -33,14 +33,14 @@ function keepRoles(requestFacts: RequestFacts, grantId: string, found: GrantWith
  * them for the claims of the same request (RequestFacts). When the request's
  * session check already read the grant (createSessionFactsReader), on these
  * routes or on introspection, that read is used instead. Elsewhere the grant
- * is read alone. Grants live in the database in every set-up, so the wrapped adapter
- * is the SQL one and only `find` changes. A grant's role is bound at the
+ * is read alone. Grants live in the database in every set-up, so the wrapped
+ * adapter is the SQL one and only `find` changes. A grant's role is bound at the
  * authorization endpoint, which builds no claims (the response type is code
  * only), so roles kept here are never older than a binding in the same request.
  */
 export function readGrantRolesAlong(inner: OidcAdapter<OidcPayload>, db: Kysely<DatabaseSchema>, requestFacts: RequestFacts, clock: () => number = Date.now): OidcAdapter<OidcPayload> {
   return {
-    ...delegateAll(inner),
+    ...delegateAdapter(inner),
     async find(id) {
       const read = requestFacts.takeGrant(id);
       if (read !== undefined) {
@@ -54,40 +54,30 @@ export function readGrantRolesAlong(inner: OidcAdapter<OidcPayload>, db: Kysely<
 /**
  * Wrap the storage of a session-bound token model (SESSION_BOUND_TOKEN_MODELS)
  * so that finding a token on a route of GRANT_READ_ROUTES notes its session
- * and grant: the provider checks that session next and then loads that
- * grant, and the session check can read both in one query.
+ * and grant. The provider checks that session next and then loads that grant,
+ * so the session check can read both in one query.
  */
 export function noteTokenGrant(inner: OidcAdapter<OidcPayload>, requestFacts: RequestFacts): OidcAdapter<OidcPayload> {
   return {
-    ...delegateAll(inner),
+    ...delegateAdapter(inner),
     async find(id) {
       const payload = await inner.find(id);
-      if (payload !== undefined && payload.expiresWithSession === true && typeof payload.sessionUid === 'string' && typeof payload.grantId === 'string' && onRoute(GRANT_READ_ROUTES)) {
-        requestFacts.expectGrant(payload.sessionUid, payload.grantId);
+      const sessionUid = payload?.expiresWithSession === true ? payload.sessionUid : undefined;
+      const grantId = payload?.grantId;
+      if (typeof sessionUid === 'string' && typeof grantId === 'string' && onRoute(GRANT_READ_ROUTES)) {
+        requestFacts.expectGrant(sessionUid, grantId);
       }
       return payload;
     },
   };
 }
 
-/** Pass every call through to `inner`; the wrappers above replace only `find`. */
-function delegateAll(inner: OidcAdapter<OidcPayload>): OidcAdapter<OidcPayload> {
-  return {
-    upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
-    find: (id) => inner.find(id),
-    findByUid: (uid) => inner.findByUid(uid),
-    findByUserCode: (userCode) => inner.findByUserCode(userCode),
-    consume: (id) => inner.consume(id),
-    destroy: (id) => inner.destroy(id),
-    revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
-  };
-}
-
 /**
  * Return the session check's reader of a session's facts. When the request
- * found a token bound to that session (noteTokenGrant), it reads the token's
- * grant with its roles in the same query (findSessionWithGrant) and keeps the
- * grant for the Grant model's lookup; otherwise it reads the session alone.
+ * found a token bound to that session (noteTokenGrant), the reader also reads
+ * the token's grant with its roles in the same query (findSessionWithGrant).
+ * It keeps that grant for the Grant model's lookup. Otherwise it reads the
+ * session alone.
  */
 export function createSessionFactsReader(db: Kysely<DatabaseSchema>, requestFacts: RequestFacts): (sessionUid: string, now: number) => Promise<SessionFacts | undefined> {
   return async (sessionUid, now) => {

@@ -38,7 +38,7 @@ export function createRenderError(demo: boolean) {
     const route = ctx.oidc?.route;
     // The confirmation's own parameters are only xsrf and logout, so its page language comes from the carried ui_locales.
     const returnParams = route === 'end_session_confirm' ? selectLogoutReturn(ctx.oidc.body) : {};
-    const page = pageContext(ctx, demo, returnParams.ui_locales ?? (ctx.oidc?.params?.ui_locales as string | undefined));
+    const page = pageContext(ctx, demo, returnParams.ui_locales);
     const requestId = ctx.get('x-request-id') || null;
     ctx.type = 'html';
     const unavailable = unwrapUnavailable(error);
@@ -145,6 +145,7 @@ export function createNotFoundPage(demo: boolean) {
     if (ctx.status !== 404 || ctx.body !== undefined) {
       return;
     }
+    // Set explicitly: Koa turns an implicit 404 into 200 once a body is set.
     ctx.status = 404;
     ctx.type = 'html';
     ctx.body = errorPage(pageContext(ctx, demo), { messageKey: 'error.not_found', requestId: null });

@@ -35,6 +35,19 @@ export interface OidcAdapter<P extends OidcPayloadFields> {
 
 export type OidcAdapterClass<P extends OidcPayloadFields> = new (name: string) => OidcAdapter<P>;
 
+/** Return an adapter that passes every call to `inner`, for wrappers that replace one or two of its methods. */
+export function delegateAdapter<P extends OidcPayloadFields>(inner: OidcAdapter<P>): OidcAdapter<P> {
+  return {
+    upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
+    find: (id) => inner.find(id),
+    findByUserCode: (userCode) => inner.findByUserCode(userCode),
+    findByUid: (uid) => inner.findByUid(uid),
+    consume: (id) => inner.consume(id),
+    destroy: (id) => inner.destroy(id),
+    revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
+  };
+}
+
 /** Clients live in the services table and the oidc module maps them, so this adapter never stores one. */
 const CLIENT_MODEL = 'Client';
 

@@ -27,7 +27,7 @@ export function deriveRoleId(personId: string, role: RoleInput): string {
 }
 
 /** The columns of a role and its organization's names, as toRole reads them; the query must join `organizations` to `roles`. */
-export const ROLE_COLUMNS = [
+const ROLE_COLUMNS = [
   'roles.id',
   'roles.person_id',
   'roles.kind',

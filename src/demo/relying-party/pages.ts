@@ -76,7 +76,7 @@ function renderNotice(language: Language, session: RpSession): Html {
   if (expiresAt === undefined) return html`<p class="notice">${text.tokensRefreshed}</p>`;
   // School time is Moscow time, as on Propusk's own pages, whatever the server's zone.
   const clock = new Date(expiresAt).toLocaleTimeString(language === 'en' ? 'en-GB' : 'ru-RU', { timeZone: 'Europe/Moscow' });
-  const time = `${clock} ${language === 'en' ? 'MSK' : 'МСК'}`;
+  const time = `${clock} ${text.moscowTime}`;
   return html`<p class="notice">${text.tokensRefreshed} ${text.accessTokenExpiresAt} ${time}.</p>`;
 }
 

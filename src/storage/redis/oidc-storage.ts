@@ -3,7 +3,7 @@ import { callRedis, reportRedisFailures } from '../../redis/errors.js';
 import { closeRedisClient, openRedisClient } from '../../redis/client.js';
 import type { RedisSentinelSettings } from '../../redis/sentinels.js';
 import type { Store } from '../database.js';
-import { createOidcAdapter, type OidcAdapter, type OidcPayload } from '../oidc-adapter.js';
+import { createOidcAdapter, delegateAdapter, type OidcAdapter, type OidcPayload } from '../oidc-adapter.js';
 import { keyLayout, SESSION_MODEL } from './keys.js';
 import { createRedisOidcAdapter } from './oidc-adapter.js';
 import { decodeRecord } from './record-codec.js';
@@ -106,12 +106,7 @@ export async function openOidcStorage(parts: OidcStorageParts): Promise<OidcStor
  */
 function revokingInBoth(own: OidcAdapter<OidcPayload>, other: OidcAdapter<OidcPayload>): OidcAdapter<OidcPayload> {
   return {
-    upsert: (id, payload, expiresIn) => own.upsert(id, payload, expiresIn),
-    find: (id) => own.find(id),
-    findByUserCode: (userCode) => own.findByUserCode(userCode),
-    findByUid: (uid) => own.findByUid(uid),
-    consume: (id) => own.consume(id),
-    destroy: (id) => own.destroy(id),
+    ...delegateAdapter(own),
     async revokeByGrantId(grantId) {
       await Promise.all([own.revokeByGrantId(grantId), other.revokeByGrantId(grantId)]);
     },
