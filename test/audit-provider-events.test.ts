@@ -38,6 +38,7 @@ describe('audit events of the provider endpoints', () => {
   const lastSeq = async (): Promise<number> =>
     (await propusk.runtime.store.db.selectFrom('audit_chain').select('last_seq').executeTakeFirstOrThrow()).last_seq;
 
+  let lastRequestId: string | null = null;
   const post = async (path: string, authorization: string, body: Record<string, string>) => {
     const response = await fetch(`${propusk.issuer}${path}`, {
       method: 'POST',
@@ -45,6 +46,7 @@ describe('audit events of the provider endpoints', () => {
       body: new URLSearchParams(body).toString(),
     });
     await response.text();
+    lastRequestId = response.headers.get('x-request-id');
     return response.status;
   };
 
@@ -68,8 +70,8 @@ describe('audit events of the provider endpoints', () => {
       assert.deepEqual(JSON.parse(row.details), { endpoint, reason: 'invalid_secret' });
       assert.equal(row.ip, '127.0.0.1');
       assert.equal(row.user_agent, 'audit-test-agent');
-      // Provider responses do not carry the x-request-id header, so only the id's form is checked.
       assert.match(row.request_id ?? '', UUID);
+      assert.equal(row.request_id, lastRequestId, 'the audit record carries the response X-Request-ID');
       assert.doesNotMatch(JSON.stringify(row), /Wrong-Client-Secret/);
     });
   }

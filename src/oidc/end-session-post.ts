@@ -151,13 +151,24 @@ function rejectEndSessionPost(request: FastifyRequest, reply: FastifyReply, reje
  * top-level GET after the redirect does, so the person gets the usual
  * confirmation page with its form token.
  *
- * The hook must be registered before @fastify/middie, because middie hands
- * every /oidc/* request to oidc-provider in an onRequest hook of its own.
+ * Every other /oidc/* request goes to oidc-provider without Fastify
+ * (src/server/provider-fast-path.ts), so this hook sees only these POSTs.
  */
+/**
+ * True for a POST to the end-session endpoint, with or without a trailing
+ * slash: the form this module answers. oidc-provider itself takes only GET there.
+ */
+export function isEndSessionPost(method: string | undefined, url: string): boolean {
+  if (method !== 'POST') return false;
+  const queryStart = url.indexOf('?');
+  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  return path === ROUTES.end_session || path === `${ROUTES.end_session}/`;
+}
+
 export function registerEndSessionPost(app: FastifyInstance, options: { issuer: string; demo: boolean }): void {
   const endSessionUrl = `${options.issuer}${ROUTES.end_session}`;
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'POST' || request.url.split('?')[0] !== ROUTES.end_session) {
+    if (!isEndSessionPost(request.method, request.url)) {
       return;
     }
     reply.header('cache-control', 'no-store');

@@ -136,13 +136,14 @@ export function createProvider(parts: ProviderParts): Provider {
  * The Node request handler for the provider's routes. Every URL oidc-provider
  * builds comes from the request's Host and protocol, so both are forced to
  * the configured issuer here. A forged Host or X-Forwarded-Host header
- * therefore cannot reach discovery, redirects or tokens.
+ * therefore cannot reach discovery, redirects or tokens. The client address
+ * `ip`, resolved by the caller, replaces X-Forwarded-For, which the provider
+ * trusts.
  */
-export function providerHandler(provider: Provider, issuer: string, clientIp: (req: IncomingMessage) => string) {
+export function providerHandler(provider: Provider, issuer: string) {
   const issuerUrl = new URL(issuer);
   const callback = provider.callback();
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const ip = clientIp(req);
+  return (req: IncomingMessage, res: ServerResponse, ip: string): void => {
     req.headers.host = issuerUrl.host;
     req.headers['x-forwarded-host'] = issuerUrl.host;
     req.headers['x-forwarded-proto'] = issuerUrl.protocol.replace(':', '');

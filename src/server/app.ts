@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import middie from '@fastify/middie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/events.js';
@@ -16,7 +14,7 @@ import type { Sealer } from '../keys/sealer.js';
 import { createClientDirectory } from '../oidc/clients.js';
 import { startBackchannelLogout } from '../logout/index.js';
 import { createLogoutTokenIssuer, routeBackchannelLogoutToQueue } from '../oidc/backchannel-logout.js';
-import { registerEndSessionPost } from '../oidc/end-session-post.js';
+import { isEndSessionPost, registerEndSessionPost } from '../oidc/end-session-post.js';
 import { createSessionFactsReader } from '../oidc/grant-roles-read.js';
 import { createInteractionGateway } from '../oidc/interactions.js';
 import { createProvider, providerHandler } from '../oidc/provider.js';
@@ -31,6 +29,7 @@ import { sessionLifetimes } from '../sessions/lifetimes.js';
 import { startExpiredSessionSweep } from '../sessions/redis-expiry.js';
 import { createSessionAdapterGuard } from '../sessions/session-adapter.js';
 import { redactUrl } from '../logging/redact-url.js';
+import { routeLabel } from '../metrics/route-label.js';
 import type { Store } from '../storage/database.js';
 import { openOidcStorage } from '../storage/redis/oidc-storage.js';
 import type { IdentifierCipher } from '../storage/identifier-cipher.js';
@@ -42,6 +41,8 @@ import { createCsrfGuard } from './csrf.js';
 import { logsRequestAtDebug, registerOps } from './ops/index.js';
 import { registerErrorHandling, renderFrameworkError } from './error-handler.js';
 import { publicOriginPinner } from './public-origin.js';
+import { createProviderFastPath } from './provider-fast-path.js';
+import { assignRequestId, writeRequestLine } from './request-record.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface AppParts {
@@ -61,14 +62,16 @@ export interface AppParts {
 /** Form bodies are small: a login, a password, a token. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
-function isProviderPath(url: string | undefined): boolean {
-  return url !== undefined && (url.startsWith(`${OIDC_PREFIX}/`) || url.startsWith('/.well-known/'));
+/** oidc-provider's requests: its paths, except the end-session form POST that Propusk turns into a GET. */
+function goesToProvider(req: IncomingMessage): boolean {
+  const url = req.url;
+  return url !== undefined && (url.startsWith(`${OIDC_PREFIX}/`) || url.startsWith('/.well-known/')) && !isEndSessionPost(req.method, url);
 }
 
-/** Build the HTTP application: oidc-provider's endpoints plus Propusk's own pages. */
 /** Time allowed to receive a whole request, headers and body; every request of Propusk is small. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/** Build the HTTP application: oidc-provider's endpoints plus Propusk's own pages. */
 export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   const { config, logger, store } = parts;
   const https = config.issuer.startsWith('https://');
@@ -76,7 +79,9 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   const pinPublicOrigin = publicOriginPinner(config.issuer);
   const clientIp = clientIpResolver(config.trustedProxies);
 
+  const fastPath = createProviderFastPath();
   const app = Fastify({
+    serverFactory: fastPath.serverFactory,
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // One line per request is written by the onResponse hook below.
@@ -97,12 +102,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
       applySecurityHeaders(request.raw, reply.raw);
       return renderFrameworkError(error, request, reply, config.demo);
     },
-    genReqId: (req) => {
-      // Our id replaces any the client sent, so logs and pages can trust it.
-      const id = randomUUID();
-      req.headers['x-request-id'] = id;
-      return id;
-    },
+    genReqId: assignRequestId,
   });
   registerClientIp(app, clientIp);
   app.addHook('onRequest', async (request, reply) => {
@@ -113,18 +113,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
 
   app.addHook('onResponse', async (request, reply) => {
     const line = { method: request.method, url: redactUrl(request.url), ip: request.clientIp, status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (logsRequestAtDebug(request)) {
-      // Probes and scrapes: /readyz reports a failing dependency in its own log line.
-      request.log.debug(line, 'request');
-    } else if (reply.statusCode === 503 && reply.hasHeader('retry-after')) {
-      // Overload or an unavailable store: a response that asks the client to come back, logged once per request
-      // at warn so that a flood of them does not read as a flood of faults.
-      request.log.warn(line, 'request deferred');
-    } else if (reply.statusCode >= 500) {
-      request.log.error(line, 'request failed');
-    } else {
-      request.log.info(line, 'request');
-    }
+    writeRequestLine(request.log, line, { quiet: logsRequestAtDebug(request), deferred: reply.statusCode === 503 && reply.hasHeader('retry-after') });
   });
   const ops = await registerOps(app, { config, store, logger, hashPool: parts.hashPool });
 
@@ -135,7 +124,6 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   // Propusk's own endpoints are HTML forms: urlencoded bodies only.
   app.removeContentTypeParser(['application/json', 'text/plain']);
   registerEndSessionPost(app, { issuer: config.issuer, demo: config.demo });
-  await app.register(middie);
 
   const clients = createClientDirectory(store.db, parts.sealer, config);
   const requestFacts = createRequestFacts();
@@ -161,18 +149,27 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   app.addHook('onClose', async () => backchannelLogout.stop());
   // The runtime's listener has queued the logouts by now; deliver them at once.
   parts.sessionEvents.onSessionsEnded(() => backchannelLogout.wake());
-  const handleProvider = providerHandler(provider, config.issuer, clientIp);
-  app.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
-    if (!isProviderPath(req.url)) {
-      next();
-      return;
-    }
-    // The onRequest hook runs before middie and has set them already. This guards against a path that skipped it.
-    if (!res.hasHeader('content-security-policy')) {
-      applySecurityHeaders(req, res);
-    }
-    handleProvider(req, res);
+  const handleProvider = providerHandler(provider, config.issuer);
+  // oidc-provider's requests skip Fastify (decision 15) and get here what Fastify's hooks give the others:
+  // a request id, the security headers, the metrics and the log line.
+  fastPath.enable(goesToProvider, (req, res) => {
+    const started = performance.now();
+    const reqId = assignRequestId(req);
+    const ip = clientIp(req);
+    const { method } = req;
+    const url = req.url as string;
+    res.setHeader('x-request-id', reqId);
+    pinPublicOrigin(req);
+    applySecurityHeaders(req, res);
+    res.once('finish', () => {
+      const elapsed = performance.now() - started;
+      ops.metrics.observeRequest(routeLabel(undefined, url), method ?? '', res.statusCode, elapsed / 1000);
+      const line = { reqId, method, url: redactUrl(url), ip, status: res.statusCode, ms: Math.round(elapsed) };
+      writeRequestLine(logger, line, { quiet: false, deferred: res.statusCode === 503 && res.hasHeader('retry-after') });
+    });
+    handleProvider(req, res, ip);
   });
+  app.addHook('preClose', async () => fastPath.disable());
 
   const csrf = createCsrfGuard(parts.keys.cookieKeys, https);
   registerErrorHandling(app, config.demo);

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { createProviderFastPath } from '../src/server/provider-fast-path.js';
+import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('provider fast path switch', () => {
+  const factoryOptions = { keepAliveTimeout: 4321, requestTimeout: 30_000, connectionTimeout: 0, maxRequestsPerSocket: 7 };
+
+  test('server gets Fastify timeouts', () => {
+    const fastPath = createProviderFastPath();
+    const server = fastPath.serverFactory(() => {}, factoryOptions);
+    assert.equal(server.keepAliveTimeout, 4321);
+    assert.equal(server.requestTimeout, 30_000);
+    assert.equal(server.maxRequestsPerSocket, 7);
+  });
+
+  test('routes by match, then by state', async () => {
+    const fastPath = createProviderFastPath();
+    const server = fastPath.serverFactory((_req, res) => res.end('fastify'), factoryOptions);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const body = async (path: string) => (await fetch(`${origin}${path}`)).text();
+    try {
+      assert.equal(await body('/oidc/jwks'), 'fastify', 'before enable');
+
+      fastPath.enable((req) => req.url?.startsWith('/oidc/') === true, (_req, res) => res.end('provider'));
+      assert.equal(await body('/oidc/jwks'), 'provider');
+      assert.equal(await body('/home'), 'fastify');
+
+      fastPath.disable();
+      assert.equal(await body('/oidc/jwks'), 'fastify', 'after disable');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('provider requests without Fastify', () => {
+  let propusk: RunningPropusk;
+  const logLines: string[] = [];
+
+  before(async () => {
+    propusk = await startPropusk({ logLines });
+  });
+  after(async () => propusk?.stop());
+
+  test('request id replaces the client one', async () => {
+    const response = await fetch(`${propusk.issuer}/.well-known/openid-configuration`, { headers: { 'x-request-id': 'forged-by-client' } });
+    assert.equal(response.status, 200);
+    await response.text();
+    const id = response.headers.get('x-request-id') ?? '';
+    assert.match(id, UUID);
+
+    const line = logLines.map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry.reqId === id);
+    assert.ok(line !== undefined, 'a log line carries the response id');
+    assert.equal(line.msg, 'request');
+    assert.equal(line.level, 30);
+    assert.equal(line.method, 'GET');
+    assert.equal(line.url, '/.well-known/openid-configuration');
+    assert.equal(line.status, 200);
+    assert.equal(line.ip, '127.0.0.1');
+    assert.equal(typeof line.ms, 'number');
+    assert.ok(!logLines.some((text) => text.includes('forged-by-client')), 'the client id is never logged');
+  });
+
+  test('security headers on provider responses', async () => {
+    const response = await fetch(`${propusk.issuer}/oidc/jwks`);
+    assert.equal(response.status, 200);
+    await response.text();
+    assert.match(response.headers.get('content-security-policy') ?? '', /default-src/);
+    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+  });
+
+  test('malformed provider path: error page', async () => {
+    const response = await fetch(`${propusk.issuer}/oidc/%zz`, { headers: { accept: 'text/html', 'accept-language': 'ru' } });
+    assert.ok(response.status === 400 || response.status === 404, `status ${response.status}`);
+    const page = await response.text();
+    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(page, /lang="ru"/);
+  });
+});
