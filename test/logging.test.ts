@@ -54,6 +54,21 @@ describe('secret fields in log lines', () => {
     }
   });
 
+  test('interpolated objects and set bindings are censored', () => {
+    const { lines, logger } = capture();
+    logger.info('login form %o', { password: 'p4ss-in-message' });
+    logger.info({ step: 1 }, 'form %j', { token: 't0ken-in-message' });
+    const child = logger.child({ component: 'demo' });
+    child.setBindings({ secret: 's3cr3t-binding' });
+    child.info('after set bindings');
+    const text = JSON.stringify(lines);
+    for (const secret of ['p4ss-in-message', 't0ken-in-message', 's3cr3t-binding']) {
+      assert.ok(!text.includes(secret), `${secret} reached the log`);
+    }
+    assert.equal(lines.length, 3);
+    assert.equal((lines[2] as { secret: string }).secret, REDACTION_CENSOR);
+  });
+
   test('an error keeps its code, message and type', () => {
     const { lines, logger } = capture();
     const error = Object.assign(new TypeError('connect failed'), { code: 'ECONNREFUSED', token: 'err-t0ken' });
@@ -65,6 +80,12 @@ describe('secret fields in log lines', () => {
     assert.equal(err.token, REDACTION_CENSOR);
     assert.match(err.stack as string, /connect failed/);
     assert.equal(error.token, 'err-t0ken', 'the error object is unchanged');
+
+    logger.error(error, 'error as the first argument');
+    const direct = (lines[1] as { err: Record<string, unknown>; msg: string });
+    assert.equal(direct.err.type, 'TypeError');
+    assert.equal(direct.err.token, REDACTION_CENSOR);
+    assert.equal(direct.msg, 'error as the first argument');
   });
 });
 

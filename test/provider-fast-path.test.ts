@@ -6,6 +6,19 @@ import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Fetch `url`, retrying refused connections for up to a second while a server starts listening. */
+async function waitForAnswer(url: string): Promise<Response> {
+  const deadline = Date.now() + 1000;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 describe('provider fast path switch', () => {
   const factoryOptions = { keepAliveTimeout: 4321, requestTimeout: 30_000, connectionTimeout: 0, maxRequestsPerSocket: 7 };
 
@@ -32,6 +45,30 @@ describe('provider fast path switch', () => {
 
       fastPath.disable();
       assert.equal(await body('/oidc/jwks'), 'fastify', 'after disable');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('localhost peers: listen, route, close', async () => {
+    // 192.0.2.1 (TEST-NET-1) is on no interface here, so it cannot be bound.
+    const fastPath = createProviderFastPath({ lookupLocalhost: async () => ['127.0.0.1', '::1', '192.0.2.1'] });
+    const server = fastPath.serverFactory((_req, res) => res.end('fastify'), factoryOptions);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    fastPath.enable((req) => req.url?.startsWith('/oidc/') === true, (_req, res) => res.end('provider'));
+    try {
+      const failures = await fastPath.listenOnLocalhostPeers();
+      assert.deepEqual(failures.map((failure) => failure.address), ['192.0.2.1']);
+      assert.equal((failures[0]?.error as NodeJS.ErrnoException).code, 'EADDRNOTAVAIL');
+
+      assert.equal(await (await waitForAnswer(`http://[::1]:${port}/oidc/jwks`)).text(), 'provider');
+      assert.equal(await (await fetch(`http://[::1]:${port}/home`)).text(), 'fastify');
+
+      await fastPath.closeLocalhostPeers();
+      await assert.rejects(fetch(`http://[::1]:${port}/oidc/jwks`), 'the IPv6 peer stopped listening');
+      assert.equal(await (await fetch(`http://127.0.0.1:${port}/oidc/jwks`)).text(), 'fastify', 'the main server is Fastify\'s to close');
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -75,11 +112,21 @@ describe('provider requests without Fastify', () => {
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
   });
 
-  test('malformed provider path: error page', async () => {
-    const response = await fetch(`${propusk.issuer}/oidc/%zz`, { headers: { accept: 'text/html', 'accept-language': 'ru' } });
-    assert.ok(response.status === 400 || response.status === 404, `status ${response.status}`);
-    const page = await response.text();
-    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
-    assert.match(page, /lang="ru"/);
+  test('malformed provider path: 400 page', async () => {
+    for (const path of ['/oidc/%zz', '/oidc/jwks%', '/.well-known/%E0%A4%A']) {
+      const response = await fetch(`${propusk.issuer}${path}`, { headers: { accept: 'text/html', 'accept-language': 'ru' } });
+      assert.equal(response.status, 400, path);
+      const page = await response.text();
+      assert.match(response.headers.get('content-type') ?? '', /text\/html/, path);
+      assert.match(page, /lang="ru"/, path);
+      assert.match(response.headers.get('content-security-policy') ?? '', /default-src/, path);
+    }
+  });
+
+  test('valid escape: provider 404, not 400', async () => {
+    // oidc-provider matches the raw path, so an escaped letter names no endpoint; the escape itself is valid.
+    const response = await fetch(`${propusk.issuer}/oidc/%6Awks`, { headers: { accept: 'text/html' } });
+    assert.equal(response.status, 404);
+    await response.text();
   });
 });

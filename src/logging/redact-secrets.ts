@@ -1,4 +1,4 @@
-/** What a secret value becomes in a log line. */
+/** Replacement text for a secret value in a log line. */
 export const REDACTION_CENSOR = '[redacted]';
 
 /**
@@ -43,6 +43,18 @@ export function redactSecrets(object: LogObject): LogObject {
     }
   }
   return copy ?? object;
+}
+
+/**
+ * Redact one argument of a log call: the merging object, an Error logged in
+ * its place, or an object interpolated into the message (`%o`, `%j`).
+ * Strings and numbers are returned unchanged.
+ */
+export function redactLogArgument(value: unknown): unknown {
+  if (value instanceof Error) {
+    return redactNested(value as unknown as LogObject, undefined);
+  }
+  return isObject(value) ? redactSecrets(value) : value;
 }
 
 /** One level below the top: secret keys, and for `req` and `res` the credential headers. */

@@ -143,18 +143,6 @@ function rejectEndSessionPost(request: FastifyRequest, reply: FastifyReply, reje
 }
 
 /**
- * Accept RP-Initiated Logout by POST at the end-session endpoint, which
- * OpenID Connect RP-Initiated Logout 1.0 requires besides GET. The hook
- * responds to the form with 303 See Other to the same endpoint by GET, with
- * the parameters moved to the query string, and oidc-provider handles that
- * GET. A cross-site POST carries no SameSite=Lax session cookie, but the
- * top-level GET after the redirect does, so the person gets the usual
- * confirmation page with its form token.
- *
- * Every other /oidc/* request goes to oidc-provider without Fastify
- * (src/server/provider-fast-path.ts), so this hook sees only these POSTs.
- */
-/**
  * True for a POST to the end-session endpoint, with or without a trailing
  * slash: the form this module answers. oidc-provider itself takes only GET there.
  */
@@ -165,6 +153,19 @@ export function isEndSessionPost(method: string | undefined, url: string): boole
   return path === ROUTES.end_session || path === `${ROUTES.end_session}/`;
 }
 
+/**
+ * Accept RP-Initiated Logout by POST at the end-session endpoint, which
+ * OpenID Connect RP-Initiated Logout 1.0 requires besides GET. The hook
+ * responds to the form with 303 See Other to the same endpoint by GET, with
+ * the parameters moved to the query string, and oidc-provider handles that
+ * GET. A cross-site POST carries no SameSite=Lax session cookie, but the
+ * top-level GET after the redirect does, so the person gets the usual
+ * confirmation page with its form token.
+ *
+ * Every other /oidc/* request goes to oidc-provider without Fastify
+ * (src/server/provider-fast-path.ts). The hook runs on every request that
+ * Fastify receives and acts only on these POSTs.
+ */
 export function registerEndSessionPost(app: FastifyInstance, options: { issuer: string; demo: boolean }): void {
   const endSessionUrl = `${options.issuer}${ROUTES.end_session}`;
   app.addHook('onRequest', async (request, reply) => {

@@ -62,10 +62,28 @@ export interface AppParts {
 /** Form bodies are small: a login, a password, a token. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
-/** oidc-provider's requests: its paths, except the end-session form POST that Propusk turns into a GET. */
+/**
+ * True for oidc-provider's requests: its paths, except the end-session form
+ * POST that Propusk turns into a GET, and except a path with a malformed
+ * percent-escape, which Fastify's router rejects with the 400 page.
+ */
 function goesToProvider(req: IncomingMessage): boolean {
   const url = req.url;
-  return url !== undefined && (url.startsWith(`${OIDC_PREFIX}/`) || url.startsWith('/.well-known/')) && !isEndSessionPost(req.method, url);
+  if (url === undefined || !(url.startsWith(`${OIDC_PREFIX}/`) || url.startsWith('/.well-known/')) || isEndSessionPost(req.method, url)) {
+    return false;
+  }
+  const queryStart = url.indexOf('?');
+  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  return !path.includes('%') || hasValidEscapes(path);
+}
+
+function hasValidEscapes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Time allowed to receive a whole request, headers and body; every request of Propusk is small. */
@@ -84,7 +102,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     serverFactory: fastPath.serverFactory,
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    // One line per request is written by the onResponse hook below.
+    // One line per request is written by the onResponse hook below, or for oidc-provider's requests by the fast path.
     logController: new LogController({ disableRequestLogging: true }),
     // On close (graceful shutdown) idle keep-alive connections end at once, requests in
     // flight finish, and a new request on an open connection gets 503 with Connection: close.
@@ -117,8 +135,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   });
   const ops = await registerOps(app, { config, store, logger, hashPool: parts.hashPool });
 
-  // Cookies are parsed at preParsing. Middie has handed the provider's paths to oidc-provider before that, so only
-  // Propusk's own routes pay for the parse. Error pages that issue a form token run later and still see the cookies.
+  // Cookies are parsed at preParsing, so a request that a hook answers early does not pay for the parse. Error pages
+  // that issue a form token run later and still see the cookies.
   await app.register(fastifyCookie, { hook: 'preParsing' });
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
   // Propusk's own endpoints are HTML forms: urlencoded bodies only.
@@ -170,6 +188,15 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     handleProvider(req, res, ip);
   });
   app.addHook('preClose', async () => fastPath.disable());
+  app.addHook('onClose', async () => fastPath.closeLocalhostPeers());
+  if (config.host === 'localhost') {
+    // Fastify listens on every address of localhost only on a server it makes itself.
+    app.addHook('onListen', async () => {
+      for (const { address, error } of await fastPath.listenOnLocalhostPeers()) {
+        logger.info({ address, err: error }, 'not listening on this address of localhost');
+      }
+    });
+  }
 
   const csrf = createCsrfGuard(parts.keys.cookieKeys, https);
   registerErrorHandling(app, config.demo);

@@ -1,4 +1,6 @@
+import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyServerFactory } from 'fastify';
 
 /** The server options Fastify passes to a server factory, with its defaults applied. */
@@ -24,16 +26,38 @@ export interface ProviderFastPath {
   serverFactory: FastifyServerFactory;
   /** Start sending matching requests to `handle`. Before this call, all of them go to Fastify. */
   enable(matches: (req: IncomingMessage) => boolean, handle: RawHandler): void;
-  /** Send every later request to Fastify. Called when the app starts to close. */
+  /** Send every later request to Fastify, and stop the servers of listenOnLocalhostPeers from accepting connections. */
   disable(): void;
+  /**
+   * Listen on the other addresses `localhost` resolves to (::1 besides
+   * 127.0.0.1), on the main server's port. Fastify does this itself only for
+   * a server it makes. Returns the addresses that could not be bound.
+   */
+  listenOnLocalhostPeers(): Promise<Array<{ address: string; error: Error }>>;
+  /** Close the servers of listenOnLocalhostPeers, and wait until their last connection has ended. */
+  closeLocalhostPeers(): Promise<void>;
 }
 
-export function createProviderFastPath(): ProviderFastPath {
+export interface FastPathOptions {
+  /** The addresses of `localhost`; tests replace the system resolver's answer. */
+  lookupLocalhost?: () => Promise<string[]>;
+}
+
+async function systemLocalhostAddresses(): Promise<string[]> {
+  return (await lookup('localhost', { all: true })).map((entry) => entry.address);
+}
+
+export function createProviderFastPath(options: FastPathOptions = {}): ProviderFastPath {
+  const lookupLocalhost = options.lookupLocalhost ?? systemLocalhostAddresses;
   let matches: ((req: IncomingMessage) => boolean) | undefined;
   let handle: RawHandler | undefined;
+  let makeServer: (() => Server) | undefined;
+  let mainServer: Server | undefined;
+  const peers: Server[] = [];
+  const peersClosed: Array<Promise<unknown>> = [];
 
   const serverFactory: FastifyServerFactory = (fastifyHandler, rawOptions) => {
-    const options = rawOptions as unknown as FactoryOptions;
+    const settings = rawOptions as unknown as FactoryOptions;
     const route: RequestListener = (req, res) => {
       if (handle !== undefined && matches?.(req) === true) {
         handle(req, res);
@@ -43,14 +67,28 @@ export function createProviderFastPath(): ProviderFastPath {
     };
     // The settings Fastify gives the HTTP/1.1 server it makes itself (fastify 5, lib/server.js), whose
     // defaults it has filled in by the time it calls the factory.
-    const server: Server = createServer(options.http ?? {}, route);
-    server.keepAliveTimeout = options.keepAliveTimeout;
-    server.requestTimeout = options.requestTimeout;
-    server.setTimeout(options.connectionTimeout);
-    if (options.maxRequestsPerSocket > 0) {
-      server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+    makeServer = () => {
+      const server = createServer(settings.http ?? {}, route);
+      server.keepAliveTimeout = settings.keepAliveTimeout;
+      server.requestTimeout = settings.requestTimeout;
+      server.setTimeout(settings.connectionTimeout);
+      if (settings.maxRequestsPerSocket > 0) {
+        server.maxRequestsPerSocket = settings.maxRequestsPerSocket;
+      }
+      return server;
+    };
+    mainServer = makeServer();
+    return mainServer;
+  };
+
+  const disable = (): void => {
+    handle = undefined;
+    // Like Fastify's own close with forceCloseConnections 'idle': stop listening, end idle keep-alive
+    // connections, and let requests in flight finish.
+    for (const peer of peers.splice(0)) {
+      peersClosed.push(new Promise((resolve) => peer.close(resolve)));
+      peer.closeIdleConnections();
     }
-    return server;
   };
 
   return {
@@ -59,8 +97,34 @@ export function createProviderFastPath(): ProviderFastPath {
       matches = match;
       handle = handler;
     },
-    disable() {
-      handle = undefined;
+    disable,
+    async listenOnLocalhostPeers() {
+      const main = mainServer?.address() as AddressInfo | null | undefined;
+      if (makeServer === undefined || main === null || main === undefined) {
+        throw new Error('listenOnLocalhostPeers: the main server is not listening');
+      }
+      const failures: Array<{ address: string; error: Error }> = [];
+      for (const address of new Set(await lookupLocalhost())) {
+        if (address === main.address) continue;
+        const peer = makeServer();
+        try {
+          await new Promise<void>((resolve, reject) => {
+            peer.once('error', reject);
+            peer.listen(main.port, address, () => {
+              peer.off('error', reject);
+              resolve();
+            });
+          });
+          peers.push(peer);
+        } catch (error) {
+          failures.push({ address, error: error as Error });
+        }
+      }
+      return failures;
+    },
+    async closeLocalhostPeers() {
+      disable();
+      await Promise.all(peersClosed);
     },
   };
 }
