@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { parseWorkersOption } from '../src/cli/start.js';
 import { InputError } from '../src/errors/index.js';
+import { routeLabel } from '../src/metrics/route-label.js';
 import { boundedCheck } from '../src/server/ops/bounded-check.js';
 import { createReadiness } from '../src/server/ops/readiness.js';
 import { openSqliteTestStore } from './helpers/databases.js';
@@ -98,4 +99,13 @@ test('--workers rejects zero, non-numbers, a missing value and unknown options w
   for (const args of [['--workers', '0'], ['--workers', 'two'], ['--workers'], ['--workers=-1'], ['--port', '3000']]) {
     assert.throws(() => parseWorkersOption(args), InputError, args.join(' '));
   }
+});
+
+test('route label of provider paths', () => {
+  assert.equal(routeLabel(undefined, '/oidc/token'), 'oidc:token');
+  assert.equal(routeLabel(undefined, '/oidc/TOKEN'), 'oidc:token', 'oidc-provider serves any case');
+  assert.equal(routeLabel(undefined, '/oidc/token/introspection?x=1'), 'oidc:introspection');
+  assert.equal(routeLabel(undefined, '/oidc/session/end/'), 'oidc:end_session');
+  assert.equal(routeLabel(undefined, '/oidc/no-such-endpoint'), 'unmatched');
+  assert.equal(routeLabel('/interaction/:uid', '/interaction/abc'), '/interaction/:uid');
 });

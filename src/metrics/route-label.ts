@@ -24,7 +24,8 @@ export function routeLabel(routePattern: string | undefined, url: string): strin
     return routePattern;
   }
   const queryStart = url.indexOf('?');
-  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  // oidc-provider's router ignores the case of a path, so /oidc/TOKEN is the token endpoint too.
+  const path = (queryStart === -1 ? url : url.slice(0, queryStart)).toLowerCase();
   for (const endpoint of PROVIDER_ENDPOINTS) {
     if (path === endpoint.path || path.startsWith(`${endpoint.path}/`)) {
       return endpoint.label;
