@@ -104,10 +104,12 @@ describe('end-session endpoint by POST', () => {
     assert.deepEqual(leaked, [], 'no log line holds the ID token');
   });
 
-  test('trailing-slash POST: 303 to GET', async () => {
-    const posted = await rawPost(`${propusk.issuer}${END_SESSION}/`, 'client_id=dnevnik&state=xyz', 'application/x-www-form-urlencoded');
-    assert.equal(posted.status, 303);
-    assert.equal(posted.location, `${propusk.issuer}${END_SESSION}?client_id=dnevnik&state=xyz`);
+  test('trailing slash, other case: 303', async () => {
+    for (const path of [`${END_SESSION}/`, '/oidc/Session/End']) {
+      const posted = await rawPost(`${propusk.issuer}${path}`, 'client_id=dnevnik&state=xyz', 'application/x-www-form-urlencoded');
+      assert.equal(posted.status, 303, path);
+      assert.equal(posted.location, `${propusk.issuer}${END_SESSION}?client_id=dnevnik&state=xyz`, path);
+    }
   });
 
   test('empty form POST: 303 to bare GET', async () => {

@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createProviderFastPath } from '../src/server/provider-fast-path.js';
 import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Send `text` on a new TCP connection and return everything received until the server closes it. */
+function rawExchange(host: string, port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString('utf8');
+    });
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.write(text);
+  });
+}
 
 /** Fetch `url`, retrying refused connections for up to a second while a server starts listening. */
 async function waitForAnswer(url: string): Promise<Response> {
@@ -20,7 +34,13 @@ async function waitForAnswer(url: string): Promise<Response> {
 }
 
 describe('provider fast path switch', () => {
-  const factoryOptions = { keepAliveTimeout: 4321, requestTimeout: 30_000, connectionTimeout: 0, maxRequestsPerSocket: 7 };
+  const factoryOptions = {
+    keepAliveTimeout: 4321,
+    requestTimeout: 30_000,
+    connectionTimeout: 0,
+    maxRequestsPerSocket: 7,
+    clientErrorHandler: (_error: Error, socket: Socket) => socket.end('HTTP/1.1 400 Bad Request\r\nx-handled-by: test\r\nconnection: close\r\n\r\n'),
+  };
 
   test('server gets Fastify timeouts', () => {
     const fastPath = createProviderFastPath();
@@ -65,6 +85,7 @@ describe('provider fast path switch', () => {
 
       assert.equal(await (await waitForAnswer(`http://[::1]:${port}/oidc/jwks`)).text(), 'provider');
       assert.equal(await (await fetch(`http://[::1]:${port}/home`)).text(), 'fastify');
+      assert.match(await rawExchange('::1', port, 'NOT HTTP\r\n\r\n'), /x-handled-by: test/, 'the peer has the client error handler');
 
       await fastPath.closeLocalhostPeers();
       await assert.rejects(fetch(`http://[::1]:${port}/oidc/jwks`), 'the IPv6 peer stopped listening');
@@ -120,6 +141,14 @@ describe('provider requests without Fastify', () => {
       assert.match(response.headers.get('content-type') ?? '', /text\/html/, path);
       assert.match(page, /lang="ru"/, path);
       assert.match(response.headers.get('content-security-policy') ?? '', /default-src/, path);
+      const id = response.headers.get('x-request-id') ?? '';
+      assert.match(id, UUID, path);
+      assert.ok(page.includes(id), `${path}: the page shows the response request id`);
+      const line = logLines.map((text) => JSON.parse(text) as Record<string, unknown>).find((entry) => entry.reqId === id);
+      assert.equal(line?.msg, 'request rejected before routing', path);
+      assert.equal(line?.status, 400, path);
+      assert.equal(line?.ip, '127.0.0.1', path);
+      assert.equal(typeof line?.url, 'string', path);
     }
   });
 

@@ -57,7 +57,7 @@ export function redactLogArgument(value: unknown): unknown {
   return isObject(value) ? redactSecrets(value) : value;
 }
 
-/** One level below the top: secret keys, and for `req` and `res` the credential headers. */
+/** Censor secrets one level below the top: secret keys, and for `req` and `res` the credential headers. */
 function redactNested(value: LogObject, secretHeaders: ReadonlySet<string> | undefined): LogObject {
   const isError = value instanceof Error;
   let copy: LogObject | undefined;
@@ -78,8 +78,18 @@ function redactNested(value: LogObject, secretHeaders: ReadonlySet<string> | und
   return copy ?? value;
 }
 
+/**
+ * Copy an Error with its prototype and own properties. Values are read, not
+ * descriptors copied: in Node 24 `stack` is an accessor that works only on
+ * the error that V8 captured it for.
+ */
 function copyError(error: LogObject & Error): LogObject {
-  return Object.defineProperties(Object.create(Object.getPrototypeOf(error) as object) as LogObject, Object.getOwnPropertyDescriptors(error));
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as LogObject;
+  for (const key of Reflect.ownKeys(error)) {
+    const enumerable = Object.getOwnPropertyDescriptor(error, key)?.enumerable ?? false;
+    Object.defineProperty(copy, key, { value: (error as unknown as Record<PropertyKey, unknown>)[key], enumerable, writable: true, configurable: true });
+  }
+  return copy;
 }
 
 function censorKeys(value: LogObject, keys: ReadonlySet<string>): LogObject {

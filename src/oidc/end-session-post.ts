@@ -143,13 +143,15 @@ function rejectEndSessionPost(request: FastifyRequest, reply: FastifyReply, reje
 }
 
 /**
- * True for a POST to the end-session endpoint, with or without a trailing
- * slash: the form this module answers. oidc-provider itself takes only GET there.
+ * True for a POST to the end-session endpoint, in any case and with or
+ * without a trailing slash: the form this module handles. oidc-provider
+ * itself takes only GET there.
  */
 export function isEndSessionPost(method: string | undefined, url: string): boolean {
   if (method !== 'POST') return false;
   const queryStart = url.indexOf('?');
-  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  // oidc-provider's router ignores case and a trailing slash, so the GET it serves does too.
+  const path = (queryStart === -1 ? url : url.slice(0, queryStart)).toLowerCase();
   return path === ROUTES.end_session || path === `${ROUTES.end_session}/`;
 }
 

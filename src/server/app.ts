@@ -118,7 +118,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     frameworkErrors: (error, request, reply) => {
       pinPublicOrigin(request.raw);
       applySecurityHeaders(request.raw, reply.raw);
-      return renderFrameworkError(error, request, reply, config.demo);
+      reply.header('x-request-id', request.id);
+      return renderFrameworkError(error, request, reply, config.demo, clientIp(request.raw));
     },
     genReqId: assignRequestId,
   });

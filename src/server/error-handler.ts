@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PropuskError } from '../errors/index.js';
 import { isMessageKey } from '../i18n/translate.js';
+import { redactUrl } from '../logging/redact-url.js';
 import { unwrapUnavailable } from '../oidc/storage-unavailable.js';
 import { waitText } from '../throttling/wait-text.js';
 import { errorPage } from '../ui/pages/error.js';
@@ -59,8 +60,9 @@ export function registerErrorHandling(app: FastifyInstance, demo: boolean): void
 }
 
 /** Fastify's own early errors (an invalid URL) as a Propusk error page; the URL is not echoed. */
-export function renderFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, demo: boolean) {
-  request.log.info({ errorCode: error.code }, 'request rejected before routing');
+export function renderFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, demo: boolean, ip: string) {
+  // No route ran, so the onResponse hook writes no request line: this line carries its fields.
+  request.log.info({ errorCode: error.code, method: request.method, url: redactUrl(request.raw.url ?? ''), ip, status: 400 }, 'request rejected before routing');
   const page = pageContextFor(request, demo);
   return reply
     .code(400)

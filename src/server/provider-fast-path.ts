@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyServerFactory } from 'fastify';
 
 /** The server options Fastify passes to a server factory, with its defaults applied. */
@@ -10,6 +10,8 @@ interface FactoryOptions {
   requestTimeout: number;
   connectionTimeout: number;
   maxRequestsPerSocket: number;
+  /** Fastify attaches it to the main server only. */
+  clientErrorHandler: (error: Error, socket: Socket) => void;
 }
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -19,7 +21,7 @@ export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * Requests for oidc-provider's paths go straight to `handle`, which sets the
  * headers, metrics and log line that Fastify's hooks set on Propusk's own
  * routes. Everything else, and every request once the app starts closing,
- * goes to Fastify, which answers 503 while it closes.
+ * goes to Fastify, which responds with 503 while it closes.
  */
 export interface ProviderFastPath {
   /** Fastify's `serverFactory`: an HTTP/1.1 server with Fastify's timeouts. */
@@ -51,7 +53,7 @@ export function createProviderFastPath(options: FastPathOptions = {}): ProviderF
   const lookupLocalhost = options.lookupLocalhost ?? systemLocalhostAddresses;
   let matches: ((req: IncomingMessage) => boolean) | undefined;
   let handle: RawHandler | undefined;
-  let makeServer: (() => Server) | undefined;
+  let makePeer: (() => Server) | undefined;
   let mainServer: Server | undefined;
   const peers: Server[] = [];
   const peersClosed: Array<Promise<unknown>> = [];
@@ -67,7 +69,7 @@ export function createProviderFastPath(options: FastPathOptions = {}): ProviderF
     };
     // The settings Fastify gives the HTTP/1.1 server it makes itself (fastify 5, lib/server.js), whose
     // defaults it has filled in by the time it calls the factory.
-    makeServer = () => {
+    const makeServer = (): Server => {
       const server = createServer(settings.http ?? {}, route);
       server.keepAliveTimeout = settings.keepAliveTimeout;
       server.requestTimeout = settings.requestTimeout;
@@ -78,6 +80,11 @@ export function createProviderFastPath(options: FastPathOptions = {}): ProviderF
       return server;
     };
     mainServer = makeServer();
+    makePeer = () => {
+      const peer = makeServer();
+      peer.on('clientError', settings.clientErrorHandler);
+      return peer;
+    };
     return mainServer;
   };
 
@@ -100,13 +107,13 @@ export function createProviderFastPath(options: FastPathOptions = {}): ProviderF
     disable,
     async listenOnLocalhostPeers() {
       const main = mainServer?.address() as AddressInfo | null | undefined;
-      if (makeServer === undefined || main === null || main === undefined) {
+      if (makePeer === undefined || main === null || main === undefined) {
         throw new Error('listenOnLocalhostPeers: the main server is not listening');
       }
       const failures: Array<{ address: string; error: Error }> = [];
       for (const address of new Set(await lookupLocalhost())) {
         if (address === main.address) continue;
-        const peer = makeServer();
+        const peer = makePeer();
         try {
           await new Promise<void>((resolve, reject) => {
             peer.once('error', reject);
