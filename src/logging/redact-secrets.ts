@@ -22,9 +22,9 @@ function isObject(value: unknown): value is LogObject {
 
 /**
  * Return `object` with its secrets replaced by the censor, copying only what
- * changes: the caller's object is never modified. An Error keeps its `code`
- * (ECONNREFUSED and the like); an Error with a secret is copied with its
- * class, message and stack, so the log's error serializer still reads it.
+ * changes: the caller's object is never modified. An Error keeps its `code`,
+ * such as ECONNREFUSED. An Error with a secret is copied with its class,
+ * message and stack, so the log's error serializer still reads it.
  */
 export function redactSecrets(object: LogObject): LogObject {
   let copy: LogObject | undefined;

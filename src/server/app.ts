@@ -136,7 +136,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   });
   const ops = await registerOps(app, { config, store, logger, hashPool: parts.hashPool });
 
-  // Cookies are parsed at preParsing, so a request that a hook answers early does not pay for the parse. Error pages
+  // Cookies are parsed at preParsing, so a request that a hook responds to early does not pay for the parse. Error pages
   // that issue a form token run later and still see the cookies.
   await app.register(fastifyCookie, { hook: 'preParsing' });
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });

@@ -41,7 +41,7 @@ export interface ProviderFastPath {
 }
 
 export interface FastPathOptions {
-  /** The addresses of `localhost`; tests replace the system resolver's answer. */
+  /** Resolver of the addresses of `localhost`. Tests pass a fixed list instead of the system resolver. */
   lookupLocalhost?: () => Promise<string[]>;
 }
 

@@ -31,9 +31,9 @@ export interface RequestLineLevel {
 }
 
 /**
- * Write a request's line at the level its outcome calls for. A response that
- * asks the client to come back is logged at warn, so that a flood of them does
- * not read as a flood of faults; other 5xx responses at error.
+ * Write a request's line at the level its outcome calls for. A 503 with
+ * Retry-After is logged at warn, so that a flood of them does not read as a
+ * flood of faults. Other 5xx responses are logged at error.
  */
 export function writeRequestLine(log: LineLogger, line: RequestLine & { reqId?: string }, level: RequestLineLevel): void {
   if (level.quiet) {
