@@ -1,4 +1,5 @@
 import { ROUTES } from '../oidc/scopes.js';
+import { requestPath } from '../server/request-path.js';
 
 /** Label of requests that matched no route: 404s, probes for random paths. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -23,9 +24,8 @@ export function routeLabel(routePattern: string | undefined, url: string): strin
   if (routePattern !== undefined) {
     return routePattern;
   }
-  const queryStart = url.indexOf('?');
   // oidc-provider's router ignores the case of a path, so /oidc/TOKEN is the token endpoint too.
-  const path = (queryStart === -1 ? url : url.slice(0, queryStart)).toLowerCase();
+  const path = requestPath(url).toLowerCase();
   for (const endpoint of PROVIDER_ENDPOINTS) {
     if (path === endpoint.path || path.startsWith(`${endpoint.path}/`)) {
       return endpoint.label;

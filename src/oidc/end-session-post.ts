@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { pageContextFor } from '../server/page-context.js';
+import { requestPath } from '../server/request-path.js';
 import { errorPage } from '../ui/pages/error.js';
 import { ROUTES } from './scopes.js';
 
@@ -149,9 +150,8 @@ function rejectEndSessionPost(request: FastifyRequest, reply: FastifyReply, reje
  */
 export function isEndSessionPost(method: string | undefined, url: string): boolean {
   if (method !== 'POST') return false;
-  const queryStart = url.indexOf('?');
   // oidc-provider's router ignores case and a trailing slash, so the GET it serves does too.
-  const path = (queryStart === -1 ? url : url.slice(0, queryStart)).toLowerCase();
+  const path = requestPath(url).toLowerCase();
   return path === ROUTES.end_session || path === `${ROUTES.end_session}/`;
 }
 

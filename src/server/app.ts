@@ -42,6 +42,7 @@ import { logsRequestAtDebug, registerOps } from './ops/index.js';
 import { registerErrorHandling, renderFrameworkError } from './error-handler.js';
 import { publicOriginPinner } from './public-origin.js';
 import { createProviderFastPath } from './provider-fast-path.js';
+import { requestPath } from './request-path.js';
 import { assignRequestId, writeRequestLine } from './request-record.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -72,8 +73,7 @@ function goesToProvider(req: IncomingMessage): boolean {
   if (url === undefined || !(url.startsWith(`${OIDC_PREFIX}/`) || url.startsWith('/.well-known/')) || isEndSessionPost(req.method, url)) {
     return false;
   }
-  const queryStart = url.indexOf('?');
-  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  const path = requestPath(url);
   return !path.includes('%') || hasValidEscapes(path);
 }
 
