@@ -1,12 +1,13 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { StorageError } from '../errors/index.js';
 import { describePostgresUrl, parseDatabaseUrl } from './database-url.js';
 import type { StorageLogger } from './logger.js';
 import type { DatabaseSchema } from './schema.js';
+import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { cacheStatements } from './sqlite-statement-cache.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -71,7 +72,8 @@ function openSqlite(file: string): Store {
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
 
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: cacheStatements(database) }) });
+  const dialect = new GroupCommitSqliteDialect(cacheStatements(database), () => database.inTransaction);
+  const db = new Kysely<DatabaseSchema>({ dialect });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { deleteThrottleCounter, hitThrottleCounter, readThrottleCounters, undoThrottleCounter } from '../storage/throttle-counters.js';
 import type { CounterStore } from './counter-store.js';
@@ -41,24 +41,12 @@ function counterStoreOn(db: Kysely<DatabaseSchema>): CounterStore {
 }
 
 /**
- * Run `fn` on one SQLite connection inside BEGIN IMMEDIATE … COMMIT. IMMEDIATE
- * takes the write lock at the start, so busy_timeout covers the wait for
- * another process's writer. A deferred transaction that first reads and then
- * writes can fail with SQLITE_BUSY without waiting.
+ * Run `fn` in one SQLite transaction. Propusk's SQLite driver begins every
+ * transaction IMMEDIATE (src/storage/sqlite-group-commit.ts), which takes the
+ * write lock at the start, so busy_timeout covers the wait for another
+ * process's writer. A deferred transaction that first reads and then writes
+ * could fail with SQLITE_BUSY without waiting.
  */
-function inWriteTransaction<T>(db: Kysely<DatabaseSchema>, fn: (connection: Kysely<DatabaseSchema>) => Promise<T>): Promise<T> {
-  return db.connection().execute(async (connection) => {
-    await sql`begin immediate`.execute(connection);
-    let result: T;
-    try {
-      result = await fn(connection);
-    } catch (error) {
-      // SQLite rolls back by itself after some errors (a full disk, an I/O
-      // error), and then ROLLBACK fails. The original error is the one to raise.
-      await sql`rollback`.execute(connection).catch(() => undefined);
-      throw error;
-    }
-    await sql`commit`.execute(connection);
-    return result;
-  });
+function inWriteTransaction<T>(db: Kysely<DatabaseSchema>, fn: (transaction: Kysely<DatabaseSchema>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(fn);
 }

@@ -1,0 +1,220 @@
+import {
+  CompiledQuery,
+  createQueryId,
+  IdentifierNode,
+  RawNode,
+  SqliteDialect,
+  SelectQueryNode,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
+import { commitWrites, execute, type QueuedWrite } from './sqlite-write-batch.js';
+
+type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
+
+/**
+ * Kysely's SQLite dialect with group commit (docs/decisions/0016-sqlite-group-commit.md).
+ *
+ * With `synchronous = FULL` every commit syncs the WAL to disk. Kysely's own
+ * SQLite driver commits each write outside a transaction on its own, so a
+ * refresh grant synced three times. Here a write outside a transaction waits
+ * in a queue until the event loop's check phase. Then one transaction runs
+ * every queued write, each inside a savepoint, and commits them with one sync.
+ * A write's promise settles only after that commit, so a caller never sees
+ * a write succeed before it is on disk. One write's error rolls back its
+ * savepoint and reaches only its caller.
+ *
+ * Reads run at once. A read issued while writes of other requests wait sees
+ * the data before those writes, as if it had run first; no caller has been
+ * told yet that those writes happened.
+ *
+ * Kysely transactions (`db.transaction()`) begin IMMEDIATE and keep the
+ * connection to themselves, as with Kysely's driver: they start after the
+ * queued writes are committed, and other queries wait until they end.
+ * `db.connection()` pins nothing here, so a raw BEGIN through it would not
+ * be a transaction: use `db.transaction()`.
+ */
+export class GroupCommitSqliteDialect extends SqliteDialect {
+  readonly #database: SqliteDatabase;
+  readonly #inTransaction: () => boolean;
+
+  /** `inTransaction` reports whether SQLite has a transaction open (better-sqlite3's `Database.inTransaction`). */
+  constructor(database: SqliteDatabase, inTransaction: () => boolean) {
+    super({ database });
+    this.#database = database;
+    this.#inTransaction = inTransaction;
+  }
+
+  override createDriver(): Driver {
+    return new GroupCommitDriver(this.#database, this.#inTransaction);
+  }
+}
+
+/** Statements that open or close a transaction or savepoint, which only a Kysely transaction may run here. */
+const TRANSACTION_CONTROL = /^\s*(begin|commit|end|rollback|savepoint|release)\b/i;
+
+class GroupCommitDriver implements Driver {
+  readonly #database: SqliteDatabase;
+  readonly #inTransaction: () => boolean;
+  #queue: QueuedWrite[] = [];
+  #flushScheduled = false;
+  /** The connection whose Kysely transaction is open, and a promise that settles when it ends. */
+  #owner: Connection | undefined;
+  #ownerDone: Promise<void> = Promise.resolve();
+  #releaseOwner: () => void = () => undefined;
+
+  constructor(database: SqliteDatabase, inTransaction: () => boolean) {
+    this.#database = database;
+    this.#inTransaction = inTransaction;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new Connection(this);
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    while (this.#owner !== undefined) await this.#ownerDone;
+    // Writes queued before the transaction commit first, so they keep their order.
+    this.flush();
+    // IMMEDIATE takes the write lock now, waiting up to busy_timeout for another process. A deferred
+    // transaction that reads first fails with SQLITE_BUSY at its first write, without waiting.
+    this.run('begin immediate');
+    this.#owner = connection as Connection;
+    this.#ownerDone = new Promise((resolve) => (this.#releaseOwner = resolve));
+  }
+
+  async commitTransaction(): Promise<void> {
+    // When the commit fails, the transaction stays open and Kysely rolls it back next.
+    this.run('commit');
+    this.endTransaction();
+  }
+
+  async rollbackTransaction(): Promise<void> {
+    try {
+      // SQLite may already have rolled back, for example after a disk I/O error.
+      if (this.#inTransaction()) this.run('rollback');
+    } finally {
+      this.endTransaction();
+    }
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
+    await connection.executeQuery(savepointCommand(compile, 'savepoint', name));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
+    await connection.executeQuery(savepointCommand(compile, 'rollback to', name));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: CompileQuery): Promise<void> {
+    await connection.executeQuery(savepointCommand(compile, 'release', name));
+  }
+
+  async releaseConnection(): Promise<void> {}
+
+  async destroy(): Promise<void> {
+    while (this.#owner !== undefined) await this.#ownerDone;
+    this.flush();
+    this.#database.close();
+  }
+
+  isOwner(connection: Connection): boolean {
+    return this.#owner === connection;
+  }
+
+  /** True when another connection's transaction is open, so `connection` must wait for its end. */
+  blocks(connection: Connection): boolean {
+    return this.#owner !== undefined && this.#owner !== connection;
+  }
+
+  /**
+   * Settles when the open transaction ends. Callers check `blocks` again
+   * afterwards, in the same synchronous step as their query, because another
+   * transaction may begin before their turn comes.
+   */
+  transactionEnd(): Promise<void> {
+    return this.#ownerDone;
+  }
+
+  prepare(sql: string): SqliteStatement {
+    return this.#database.prepare(sql);
+  }
+
+  /** Queue a write for the next group commit; the promise settles after that commit. */
+  enqueue(statement: SqliteStatement, parameters: readonly unknown[]): Promise<QueryResult<never>> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ statement, parameters, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private run(sql: string): void {
+    this.#database.prepare(sql).run([]);
+  }
+
+  private endTransaction(): void {
+    this.#owner = undefined;
+    this.#releaseOwner();
+    if (this.#queue.length > 0) this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // The check phase runs after the poll phase has handed every ready request its turn, so their writes share the commit.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      // An open Kysely transaction flushes the queue when it ends (endTransaction).
+      if (this.#owner === undefined) this.flush();
+    });
+  }
+
+  /** Commit every queued write and settle their promises. */
+  private flush(): void {
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    commitWrites(this.#database, this.#inTransaction, batch);
+  }
+}
+
+class Connection implements DatabaseConnection {
+  readonly #driver: GroupCommitDriver;
+
+  constructor(driver: GroupCommitDriver) {
+    this.#driver = driver;
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    // Never run inside another caller's open transaction.
+    while (this.#driver.blocks(this)) await this.#driver.transactionEnd();
+    const statement = this.#driver.prepare(query.sql);
+    if (!statement.reader && !this.#driver.isOwner(this) && TRANSACTION_CONTROL.test(query.sql)) {
+      throw new Error(`"${query.sql}" outside db.transaction(): this SQLite driver pins no connection, so use db.transaction()`);
+    }
+    if (statement.reader || this.#driver.isOwner(this)) {
+      return execute(statement, query.parameters) as QueryResult<R>;
+    }
+    return this.#driver.enqueue(statement, query.parameters) as Promise<QueryResult<R>>;
+  }
+
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!SelectQueryNode.is(query.query)) {
+      throw new Error('the SQLite driver streams only select queries');
+    }
+    while (this.#driver.blocks(this)) await this.#driver.transactionEnd();
+    for (const row of this.#driver.prepare(query.sql).iterate(query.parameters)) {
+      yield { rows: [row as R] };
+    }
+  }
+}
+
+/** A savepoint command with its name quoted as an identifier, as Kysely's own driver builds it. */
+function savepointCommand(compile: CompileQuery, command: string, name: string): CompiledQuery {
+  return compile(RawNode.createWithChildren([RawNode.createWithSql(`${command} `), IdentifierNode.create(name)]), createQueryId());
+}

@@ -1,0 +1,84 @@
+import type { QueryResult, SqliteDatabase, SqliteStatement } from 'kysely';
+
+/*
+ * One group commit of src/storage/sqlite-group-commit.ts: the queued writes
+ * run in one transaction, each inside a savepoint, and their promises settle
+ * after the commit.
+ */
+
+export interface QueuedWrite {
+  statement: SqliteStatement;
+  parameters: readonly unknown[];
+  resolve(result: QueryResult<never>): void;
+  reject(error: unknown): void;
+}
+
+type Outcome = { ok: true; result: QueryResult<never> } | { ok: false; error: unknown };
+
+const SAVEPOINT = 'propusk_group_write';
+
+/** Run a statement and return its result in Kysely's shape. */
+export function execute(statement: SqliteStatement, parameters: readonly unknown[]): QueryResult<never> {
+  if (statement.reader) {
+    return { rows: statement.all(parameters) as never[] };
+  }
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return {
+    numAffectedRows: changes === undefined || changes === null ? undefined : BigInt(changes),
+    insertId: lastInsertRowid === undefined || lastInsertRowid === null ? undefined : BigInt(lastInsertRowid),
+    rows: [],
+  };
+}
+
+function run(database: SqliteDatabase, sql: string): void {
+  database.prepare(sql).run([]);
+}
+
+/** Commit `batch`: a lone write by itself, more in one transaction with a savepoint each. Settles every write's promise. */
+export function commitWrites(database: SqliteDatabase, inTransaction: () => boolean, batch: readonly QueuedWrite[]): void {
+  if (batch.length === 0) return;
+  if (batch.length === 1) {
+    const [write] = batch as [QueuedWrite];
+    settle(write, attempt(() => execute(write.statement, write.parameters)));
+    return;
+  }
+  const outcomes = commitBatch(database, inTransaction, batch);
+  batch.forEach((write, index) => settle(write, outcomes[index] as Outcome));
+}
+
+function commitBatch(database: SqliteDatabase, inTransaction: () => boolean, batch: readonly QueuedWrite[]): Outcome[] {
+  const outcomes: Outcome[] = [];
+  try {
+    run(database, 'begin immediate');
+    for (const write of batch) {
+      run(database, `savepoint ${SAVEPOINT}`);
+      const outcome = attempt(() => execute(write.statement, write.parameters));
+      if (!outcome.ok && !inTransaction()) {
+        // SQLite rolled the whole transaction back (a disk or memory error), so no write of the batch stays.
+        throw outcome.error;
+      }
+      if (!outcome.ok) run(database, `rollback to ${SAVEPOINT}`);
+      run(database, `release ${SAVEPOINT}`);
+      outcomes.push(outcome);
+    }
+    run(database, 'commit');
+    return outcomes;
+  } catch (error) {
+    // Nothing of the batch is committed: BEGIN, a savepoint or COMMIT failed, or SQLite rolled back.
+    if (inTransaction()) attempt(() => run(database, 'rollback'));
+    return batch.map(() => ({ ok: false, error }));
+  }
+}
+
+function attempt(step: () => QueryResult<never> | void): Outcome {
+  try {
+    return { ok: true, result: step() ?? { rows: [] } };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function settle(write: QueuedWrite, outcome: Outcome): void {
+  if (outcome.ok) write.resolve(outcome.result);
+  else write.reject(outcome.error);
+}

@@ -1,0 +1,141 @@
+// Group commit of SQLite writes (src/storage/sqlite-group-commit.ts) on a real
+// database file: shared commits, failures kept apart, order with transactions.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, sql, type SqliteDatabase } from 'kysely';
+import { GroupCommitSqliteDialect } from '../src/storage/sqlite-group-commit.js';
+import { cacheStatements } from '../src/storage/sqlite-statement-cache.js';
+
+interface Schema {
+  notes: { id: string; body: string };
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'propusk-group-commit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('SQLite group commit', () => {
+  let file: string;
+  let raw: BetterSqlite3.Database;
+  let db: Kysely<Schema>;
+  /** Every statement the driver ran, in order. */
+  let executed: string[];
+
+  beforeEach(async () => {
+    file = path.join(dir, `${Math.random().toString(36).slice(2)}.sqlite`);
+    raw = new BetterSqlite3(file);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = FULL');
+    executed = [];
+    const cached = cacheStatements(raw);
+    const recording: SqliteDatabase = {
+      close: () => cached.close(),
+      prepare: (text) => {
+        const statement = cached.prepare(text);
+        return {
+          reader: statement.reader,
+          all: (parameters) => (executed.push(text), statement.all(parameters)),
+          run: (parameters) => (executed.push(text), statement.run(parameters)),
+          iterate: (parameters) => (executed.push(text), statement.iterate(parameters)),
+        };
+      },
+    };
+    db = new Kysely<Schema>({ dialect: new GroupCommitSqliteDialect(recording, () => raw.inTransaction) });
+    await sql`create table notes (id text primary key, body text not null)`.execute(db);
+    executed = [];
+  });
+  afterEach(async () => db.destroy());
+
+  const insert = (id: string, body = 'x') => db.insertInto('notes').values({ id, body }).execute();
+  const commits = () => executed.filter((text) => text === 'commit').length;
+
+  /** Read the file through a second connection, which sees only committed data. */
+  function committedIds(): string[] {
+    const other = new BetterSqlite3(file, { readonly: true });
+    try {
+      return (other.prepare('select id from notes order by id').all() as Array<{ id: string }>).map((row) => row.id);
+    } finally {
+      other.close();
+    }
+  }
+
+  test('parallel writes share one commit', async () => {
+    const results = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id) => insert(id)));
+    assert.deepEqual(results.map(([result]) => result?.numInsertedOrUpdatedRows), [1n, 1n, 1n, 1n, 1n]);
+    assert.equal(executed.filter((text) => text === 'begin immediate').length, 1, executed.join('\n'));
+    assert.equal(commits(), 1);
+    assert.deepEqual(committedIds(), ['a', 'b', 'c', 'd', 'e']);
+  });
+
+  test('lone write commits alone', async () => {
+    await insert('solo');
+    assert.deepEqual(executed, ['insert into "notes" ("id", "body") values (?, ?)']);
+    assert.deepEqual(committedIds(), ['solo']);
+  });
+
+  test('failing write rejects only its caller', async () => {
+    await insert('taken');
+    const outcomes = await Promise.allSettled([insert('one'), insert('taken'), insert('two')]);
+    assert.equal(outcomes[0]?.status, 'fulfilled');
+    assert.equal(outcomes[1]?.status, 'rejected');
+    assert.match(String((outcomes[1] as PromiseRejectedResult).reason), /UNIQUE constraint failed/);
+    assert.equal(outcomes[2]?.status, 'fulfilled');
+    assert.deepEqual(committedIds(), ['one', 'taken', 'two']);
+    assert.equal(raw.inTransaction, false);
+  });
+
+  test('conditional updates report affected rows', async () => {
+    await insert('code', 'fresh');
+    const consume = () => db.updateTable('notes').set({ body: 'used' }).where('id', '=', 'code').where('body', '=', 'fresh').executeTakeFirst();
+    const [first, second] = await Promise.all([consume(), consume()]);
+    assert.deepEqual([first.numUpdatedRows, second.numUpdatedRows], [1n, 0n]);
+  });
+
+  test('transaction follows queued writes', async () => {
+    const queued = insert('before');
+    const seen = await db.transaction().execute(async (trx) => (await trx.selectFrom('notes').select('id').execute()).map((row) => row.id));
+    await queued;
+    assert.deepEqual(seen, ['before']);
+    assert.ok(executed.indexOf('begin immediate') > executed.indexOf('insert into "notes" ("id", "body") values (?, ?)'));
+  });
+
+  test('outside queries wait for transactions', async () => {
+    let release = () => {};
+    const holding = new Promise<void>((resolve) => (release = resolve));
+    const transaction = db.transaction().execute(async (trx) => {
+      await trx.insertInto('notes').values({ id: 'inside', body: 'x' }).execute();
+      await holding;
+      throw new Error('roll back');
+    });
+    // Let the transaction begin, then start a write and a read outside it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const outsideWrite = insert('outside');
+    const outsideRead = db.selectFrom('notes').select('id').execute();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(committedIds(), [], 'nothing is committed while the transaction is open');
+    release();
+    await assert.rejects(transaction, /roll back/);
+    await outsideWrite;
+    assert.deepEqual((await outsideRead).map((row) => row.id), [], 'the read ran after the rollback, not inside the transaction');
+    assert.deepEqual(committedIds(), ['outside'], 'the rolled-back row is gone and the outside write stays');
+  });
+
+  test('raw BEGIN outside transaction rejected', async () => {
+    await assert.rejects(sql`begin immediate`.execute(db), /outside db\.transaction\(\)/);
+    assert.equal(raw.inTransaction, false);
+  });
+
+  test('close commits queued writes', async () => {
+    // This callback runs in the check phase before the flush that the insert schedules, with the insert queued.
+    const closed = new Promise<void>((resolve, reject) => setImmediate(() => db.destroy().then(resolve, reject)));
+    const pending = insert('last');
+    await closed;
+    await pending;
+    assert.deepEqual(committedIds(), ['last']);
+    // afterEach destroys again; reopen so that it has something to close.
+    db = new Kysely<Schema>({ dialect: new GroupCommitSqliteDialect(cacheStatements(new BetterSqlite3(file)), () => false) });
+  });
+});
