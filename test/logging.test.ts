@@ -12,6 +12,7 @@ describe('request URL redaction', () => {
     const url = redactUrl('/oidc/auth?client_id=dnevnik&login_hint=%2B79160000001&code=abc&state=xyz');
     assert.match(url, /client_id=dnevnik/);
     assert.doesNotMatch(url, /79160000001|abc|xyz/);
+    assert.match(url, /login_hint=\[redacted\]&code=\[redacted\]&state=\[redacted\]/, 'the censor reads as in other fields, not percent-encoded');
   });
 
   test('a URL without a query is unchanged', () => {

@@ -13,10 +13,14 @@ export type Translate = (key: MessageKey, params?: Record<string, string | numbe
  */
 export function translator(locale: Locale): Translate {
   const catalogue = catalogues[locale];
-  return (key, params = {}) =>
-    catalogue[key].replace(/\{(\w+)\}/g, (placeholder, name: string) =>
-      name in params ? String(params[name]) : placeholder,
-    );
+  return (key, params = {}) => {
+    const message = catalogue[key];
+    // Most messages have no placeholder, and a page looks up dozens of them.
+    if (!message.includes('{')) {
+      return message;
+    }
+    return message.replace(/\{(\w+)\}/g, (placeholder, name: string) => (name in params ? String(params[name]) : placeholder));
+  };
 }
 
 export function isMessageKey(key: string): key is MessageKey {

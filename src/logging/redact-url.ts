@@ -1,3 +1,5 @@
+import { REDACTION_CENSOR } from './redact-secrets.js';
+
 /**
  * Query parameters whose values are secrets or personal data: authorization
  * codes, tokens, login hints (a phone, e-mail or СНИЛС typed by the person).
@@ -21,17 +23,20 @@ const SENSITIVE_PARAMS = new Set([
   'password',
 ]);
 
-/** Replace the values of sensitive query parameters in a request URL. */
+/**
+ * Replace the values of sensitive query parameters in a request URL with
+ * REDACTION_CENSOR, as in the other fields of a log line. The censor is
+ * written as it is, not percent-encoded, so that it reads the same in both.
+ */
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf('?');
   if (queryStart === -1) {
     return url;
   }
-  const params = new URLSearchParams(url.slice(queryStart + 1));
-  for (const name of [...params.keys()]) {
-    if (SENSITIVE_PARAMS.has(name.toLowerCase())) {
-      params.set(name, '[redacted]');
-    }
+  const pairs: string[] = [];
+  for (const [name, value] of new URLSearchParams(url.slice(queryStart + 1))) {
+    const shown = SENSITIVE_PARAMS.has(name.toLowerCase()) ? REDACTION_CENSOR : encodeURIComponent(value);
+    pairs.push(`${encodeURIComponent(name)}=${shown}`);
   }
-  return `${url.slice(0, queryStart)}?${params.toString()}`;
+  return `${url.slice(0, queryStart)}?${pairs.join('&')}`;
 }
