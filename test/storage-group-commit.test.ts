@@ -8,7 +8,7 @@ import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, sql, type SqliteDatabase } from 'kysely';
 import { GroupCommitSqliteDialect } from '../src/storage/sqlite-group-commit.js';
-import { cacheStatements } from '../src/storage/sqlite-statement-cache.js';
+import { cacheStatements, type ReadonlyAwareStatement } from '../src/storage/sqlite-statement-cache.js';
 
 interface Schema {
   notes: { id: string; body: string };
@@ -37,6 +37,7 @@ describe('SQLite group commit', () => {
         const statement = cached.prepare(text);
         return {
           reader: statement.reader,
+          readonly: (statement as ReadonlyAwareStatement).readonly,
           all: (parameters) => (executed.push(text), statement.all(parameters)),
           run: (parameters) => (executed.push(text), statement.run(parameters)),
           iterate: (parameters) => (executed.push(text), statement.iterate(parameters)),
@@ -52,7 +53,7 @@ describe('SQLite group commit', () => {
   const insert = (id: string, body = 'x') => db.insertInto('notes').values({ id, body }).execute();
   const commits = () => executed.filter((text) => text === 'commit').length;
 
-  /** Read the file through a second connection, which sees only committed data. */
+  /** Read the file through a second connection, which reads only committed data. */
   function committedIds(): string[] {
     const other = new BetterSqlite3(file, { readonly: true });
     try {
@@ -121,6 +122,35 @@ describe('SQLite group commit', () => {
     await outsideWrite;
     assert.deepEqual((await outsideRead).map((row) => row.id), [], 'the read ran after the rollback, not inside the transaction');
     assert.deepEqual(committedIds(), ['outside'], 'the rolled-back row is gone and the outside write stays');
+  });
+
+  test('RETURNING writes join the queue', async () => {
+    const returning = (id: string) => db.insertInto('notes').values({ id, body: 'x' }).returning('id').execute();
+    const [first, second] = await Promise.all([returning('r1'), returning('r2')]);
+    assert.deepEqual([first[0]?.id, second[0]?.id], ['r1', 'r2']);
+    assert.equal(commits(), 1, executed.join('\n'));
+  });
+
+  test('transaction rolled back by SQLite runs nothing more', async () => {
+    await sql`create trigger abort_all before insert on notes when new.id = 'abort' begin select raise(rollback, 'aborted'); end`.execute(db);
+    const transaction = db.transaction().execute(async (trx) => {
+      await trx.insertInto('notes').values({ id: 'kept?', body: 'x' }).execute();
+      await trx.insertInto('notes').values({ id: 'abort', body: 'x' }).execute().catch(() => undefined);
+      await trx.insertInto('notes').values({ id: 'after', body: 'x' }).execute();
+    });
+    await assert.rejects(transaction, /rolled this transaction back/);
+    assert.deepEqual(committedIds(), [], 'no statement of the transaction committed on its own');
+  });
+
+  test('streamed select returns every row', async () => {
+    await Promise.all([insert('s1'), insert('s2'), insert('s3')]);
+    const streamed: string[] = [];
+    for await (const row of db.selectFrom('notes').select('id').orderBy('id').stream()) {
+      streamed.push(row.id);
+      // A write between rows must not meet a statement that is still being iterated.
+      await insert(`w-${row.id}`);
+    }
+    assert.deepEqual(streamed, ['s1', 's2', 's3']);
   });
 
   test('raw BEGIN outside transaction rejected', async () => {

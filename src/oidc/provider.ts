@@ -7,6 +7,7 @@ import type { AdapterTimer } from '../metrics/index.js';
 import type { LoadedKeys } from '../keys/keystore.js';
 import type { Store } from '../storage/database.js';
 import { AlreadyConsumedError } from '../storage/errors.js';
+import { revokeGrantRecords } from '../storage/revoke-grant.js';
 import type { IdentifierCipher } from '../storage/identifier-cipher.js';
 import type { OidcStorage } from '../storage/redis/oidc-storage.js';
 import { REDIS_RETRY_AFTER_SECONDS } from '../redis/errors.js';
@@ -53,6 +54,16 @@ function timed(factory: AdapterFactory, timeAdapter: AdapterTimer | undefined): 
   return timeAdapter === undefined ? factory : (name) => timeAdapter(name, factory(name));
 }
 
+/** Models whose reuse revokes the grant they came from. */
+const REUSE_REVOKES_GRANT: ReadonlySet<string> = new Set(['AuthorizationCode', 'RefreshToken']);
+
+async function revokeReusedGrant(parts: ProviderParts, model: string, record: AdapterPayload | undefined): Promise<void> {
+  const grantId = record?.grantId;
+  if (typeof grantId !== 'string') return;
+  await revokeGrantRecords(parts.oidcStorage.adapterFor('Grant'), parts.store.db, grantId);
+  parts.logger.warn({ model, grantId, clientId: record?.clientId }, 'code or refresh token used twice at once: grant revoked');
+}
+
 /** Storage for oidc-provider: clients from the service directory, the rest from the database or Redis. */
 function adapterFactory(parts: ProviderParts): NonNullable<Configuration['adapter']> {
   const { oidcStorage: storage, clients, guardSessions, sealer, requestFacts } = parts;
@@ -69,13 +80,16 @@ function adapterFactory(parts: ProviderParts): NonNullable<Configuration['adapte
       }
       const adapter = translateUnavailable(wrapped as unknown as Adapter);
       const consume = adapter.consume.bind(adapter);
-      // Two requests racing with one code or refresh token: the database lets
-      // one consume it, and the other gets the protocol's invalid_grant.
+      // Two requests racing with one code or refresh token: the store lets one consume it, and the other gets the
+      // protocol's invalid_grant. The loser is a reuse, so its grant is revoked, as oidc-provider does when it finds
+      // the record already consumed. Without this, revocation would depend on whether the loser read the record
+      // before or after the winner's consume.
       adapter.consume = async (id) => {
         try {
           await consume(id);
         } catch (error) {
           if (error instanceof AlreadyConsumedError) {
+            if (REUSE_REVOKES_GRANT.has(name)) await revokeReusedGrant(parts, name, (await adapter.find(id)) ?? undefined);
             throw new errors.InvalidGrant('grant request is invalid');
           }
           throw error;

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { AuditContext, AuditLog } from '../audit/events.js';
 import type { Store } from '../storage/database.js';
-import { deleteGrantRole } from '../storage/grant-roles.js';
 import { createOidcAdapter, type OidcAdapter, type OidcPayload } from '../storage/oidc-adapter.js';
 import { deleteSessionRecords, listPersonGrantIds, listPersonSessionUids } from '../storage/session-activity.js';
+import { revokeGrantRecords } from '../storage/revoke-grant.js';
 import type { EndedSession, SessionEndReason, SessionEvents } from './events.js';
 import { endedSession } from './session-payload.js';
 
@@ -78,10 +78,7 @@ export function createSessionTerminator(deps: SessionTerminatorDeps): SessionTer
       );
 
       for (const grantId of grantIds) {
-        // Deleting the grant makes its tokens unusable; deleting the tokens as well leaves nothing behind.
-        await grants.revokeByGrantId(grantId);
-        await grants.destroy(grantId);
-        await deleteGrantRole(deps.store.db, grantId);
+        await revokeGrantRecords(grants, deps.store.db, grantId);
       }
 
       const result = { sessionsEnded: ended.length, grantsRevoked: grantIds.size };

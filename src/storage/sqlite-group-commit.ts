@@ -11,6 +11,7 @@ import {
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
+import type { ReadonlyAwareStatement } from './sqlite-statement-cache.js';
 import { commitWrites, execute, type QueuedWrite } from './sqlite-write-batch.js';
 
 type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
@@ -27,9 +28,9 @@ type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
  * a write succeed before it is on disk. One write's error rolls back its
  * savepoint and reaches only its caller.
  *
- * Reads run at once. A read issued while writes of other requests wait sees
- * the data before those writes, as if it had run first; no caller has been
- * told yet that those writes happened.
+ * Reads run at once. A read issued while writes of other requests wait
+ * sees the data before those writes, as if it had run first. None of those
+ * writes has returned to its caller yet.
  *
  * Kysely transactions (`db.transaction()`) begin IMMEDIATE and keep the
  * connection to themselves, as with Kysely's driver: they start after the
@@ -51,6 +52,12 @@ export class GroupCommitSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     return new GroupCommitDriver(this.#database, this.#inTransaction);
   }
+}
+
+/** Report whether a statement leaves the database unchanged; without better-sqlite3's `readonly`, fall back to `reader`. */
+function isReadonly(statement: SqliteStatement): boolean {
+  const flag = (statement as Partial<ReadonlyAwareStatement>).readonly;
+  return flag ?? statement.reader;
 }
 
 /** Statements that open or close a transaction or savepoint, which only a Kysely transaction may run here. */
@@ -127,6 +134,13 @@ class GroupCommitDriver implements Driver {
     return this.#owner === connection;
   }
 
+  /** Raise when SQLite rolled back the open Kysely transaction by itself, so no later query of it commits alone. */
+  assertTransactionOpen(): void {
+    if (!this.#inTransaction()) {
+      throw new Error('SQLite rolled this transaction back after an error, so it can run no more queries: let it fail and retry');
+    }
+  }
+
   /** True when another connection's transaction is open, so `connection` must wait for its end. */
   blocks(connection: Connection): boolean {
     return this.#owner !== undefined && this.#owner !== connection;
@@ -180,6 +194,10 @@ class GroupCommitDriver implements Driver {
     if (batch.length === 0) return;
     this.#queue = [];
     commitWrites(this.#database, this.#inTransaction, batch);
+    if (this.#inTransaction()) {
+      // Only a statement that slipped past TRANSACTION_CONTROL (a BEGIN behind a comment) can leave one open.
+      this.run('rollback');
+    }
   }
 }
 
@@ -194,27 +212,37 @@ class Connection implements DatabaseConnection {
     // Never run inside another caller's open transaction.
     while (this.#driver.blocks(this)) await this.#driver.transactionEnd();
     const statement = this.#driver.prepare(query.sql);
-    if (!statement.reader && !this.#driver.isOwner(this) && TRANSACTION_CONTROL.test(query.sql)) {
+    if (this.#driver.isOwner(this)) {
+      this.#driver.assertTransactionOpen();
+      return execute(statement, query.parameters) as QueryResult<R>;
+    }
+    if (TRANSACTION_CONTROL.test(query.sql)) {
       throw new Error(`"${query.sql}" outside db.transaction(): this SQLite driver pins no connection, so use db.transaction()`);
     }
-    if (statement.reader || this.#driver.isOwner(this)) {
+    // A write with RETURNING is a reader too, so `readonly` decides: it is false for every statement that changes data.
+    if (isReadonly(statement)) {
       return execute(statement, query.parameters) as QueryResult<R>;
     }
     return this.#driver.enqueue(statement, query.parameters) as Promise<QueryResult<R>>;
   }
 
+  /**
+   * Read every row at once and hand them out one by one. A statement that is
+   * still being iterated keeps the connection busy, and a group commit in
+   * between would fail.
+   */
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     if (!SelectQueryNode.is(query.query)) {
       throw new Error('the SQLite driver streams only select queries');
     }
-    while (this.#driver.blocks(this)) await this.#driver.transactionEnd();
-    for (const row of this.#driver.prepare(query.sql).iterate(query.parameters)) {
-      yield { rows: [row as R] };
+    const { rows } = await this.executeQuery<R>(query);
+    for (const row of rows) {
+      yield { rows: [row] };
     }
   }
 }
 
-/** A savepoint command with its name quoted as an identifier, as Kysely's own driver builds it. */
+/** Build a savepoint command with its name quoted as an identifier, as Kysely's own driver does. */
 function savepointCommand(compile: CompileQuery, command: string, name: string): CompiledQuery {
   return compile(RawNode.createWithChildren([RawNode.createWithSql(`${command} `), IdentifierNode.create(name)]), createQueryId());
 }

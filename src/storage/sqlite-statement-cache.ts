@@ -13,16 +13,16 @@ export const STATEMENT_CACHE_SIZE = 500;
  * SQL text is prepared once. Kysely's SQLite driver (kysely 0.28, sqlite-driver.js)
  * calls `prepare` on every query, which parses and plans the SQL again each time.
  *
- * Reusing a statement is safe because Kysely serialises all queries on its one
- * connection, and `all`/`run` finish synchronously and reset the statement.
+ * Reusing a statement is safe because `all`/`run` finish synchronously and
+ * reset the statement, and JavaScript runs no other query in between.
  * SQLite re-prepares a cached statement by itself when a migration changes
  * the schema. Streaming queries (`iterate`) get a fresh statement, because an
  * unfinished iterator keeps its statement busy.
  */
 export function cacheStatements(database: BetterSqlite3.Database, maxSize = STATEMENT_CACHE_SIZE): SqliteDatabase {
-  const statements = new Map<string, SqliteStatement>();
+  const statements = new Map<string, ReadonlyAwareStatement>();
 
-  const cached = (text: string): SqliteStatement => {
+  const cached = (text: string): ReadonlyAwareStatement => {
     const hit = statements.get(text);
     if (hit !== undefined) {
       // Move the entry to the end of the Map's insertion order, which makes the Map an LRU list.
@@ -48,10 +48,16 @@ export function cacheStatements(database: BetterSqlite3.Database, maxSize = STAT
   };
 }
 
-function wrap(database: BetterSqlite3.Database, text: string): SqliteStatement {
+/** A statement as Kysely uses it, plus whether it leaves the database unchanged (better-sqlite3's `readonly`). */
+export interface ReadonlyAwareStatement extends SqliteStatement {
+  readonly readonly: boolean;
+}
+
+function wrap(database: BetterSqlite3.Database, text: string): ReadonlyAwareStatement {
   const statement = database.prepare(text);
   return {
     reader: statement.reader,
+    readonly: statement.readonly,
     all: (parameters) => statement.all(parameters),
     run: (parameters) => statement.run(parameters),
     iterate: (parameters) => database.prepare(text).iterate(parameters),

@@ -39,7 +39,9 @@ export function commitWrites(database: SqliteDatabase, inTransaction: () => bool
   if (batch.length === 0) return;
   if (batch.length === 1) {
     const [write] = batch as [QueuedWrite];
-    settle(write, attempt(() => execute(write.statement, write.parameters)));
+    const outcome = attempt(() => execute(write.statement, write.parameters));
+    // In autocommit mode the write is on disk when it returns; an open transaction here means it is not.
+    settle(write, outcome.ok && inTransaction() ? { ok: false, error: new Error('a transaction outside Kysely is open, so the write was not committed') } : outcome);
     return;
   }
   const outcomes = commitBatch(database, inTransaction, batch);
@@ -48,8 +50,10 @@ export function commitWrites(database: SqliteDatabase, inTransaction: () => bool
 
 function commitBatch(database: SqliteDatabase, inTransaction: () => boolean, batch: readonly QueuedWrite[]): Outcome[] {
   const outcomes: Outcome[] = [];
+  let began = false;
   try {
     run(database, 'begin immediate');
+    began = true;
     for (const write of batch) {
       run(database, `savepoint ${SAVEPOINT}`);
       const outcome = attempt(() => execute(write.statement, write.parameters));
@@ -65,7 +69,8 @@ function commitBatch(database: SqliteDatabase, inTransaction: () => boolean, bat
     return outcomes;
   } catch (error) {
     // Nothing of the batch is committed: BEGIN, a savepoint or COMMIT failed, or SQLite rolled back.
-    if (inTransaction()) attempt(() => run(database, 'rollback'));
+    // A transaction open before this batch's BEGIN is not this batch's to end.
+    if (began && inTransaction()) attempt(() => run(database, 'rollback'));
     return batch.map(() => ({ ok: false, error }));
   }
 }
