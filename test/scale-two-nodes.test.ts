@@ -177,6 +177,13 @@ describe('two nodes share every login step', gates.find((gate) => gate.skip !== 
   });
 
   test('short-lived records live in Redis, grants in PostgreSQL', async () => {
+    // A login of its own: the races above revoke the grants they raced for.
+    const dnevnikOnA = await serviceOn('dnevnik', 'A');
+    const browser = new TwoNodeBrowser(issuer, ports);
+    const auth = await authorizationRequest(dnevnikOnA);
+    const page = await browser.follow(auth.url.toString());
+    await redeem(dnevnikOnA, callbackUrl(await submitLogin(browser, page, 'ivanova@example.ru', DEMO_PASSWORD), dnevnikOnA), auth);
+
     const db = nodes.A.runtime.store.db;
     const models = await sql<{ model: string }>`select distinct model from oidc_payloads`.execute(db);
     const inDatabase = models.rows.map((row) => row.model).sort();
