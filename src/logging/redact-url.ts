@@ -35,8 +35,8 @@ export function redactUrl(url: string): string {
   }
   const pairs: string[] = [];
   for (const [name, value] of new URLSearchParams(url.slice(queryStart + 1))) {
-    const shown = SENSITIVE_PARAMS.has(name.toLowerCase()) ? REDACTION_CENSOR : encodeURIComponent(value);
-    pairs.push(`${encodeURIComponent(name)}=${shown}`);
+    const loggedValue = SENSITIVE_PARAMS.has(name.toLowerCase()) ? REDACTION_CENSOR : encodeURIComponent(value);
+    pairs.push(`${encodeURIComponent(name)}=${loggedValue}`);
   }
   return `${url.slice(0, queryStart)}?${pairs.join('&')}`;
 }

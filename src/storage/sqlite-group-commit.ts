@@ -29,7 +29,7 @@ type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
  * savepoint and reaches only its caller.
  *
  * Reads run at once. A read issued while writes of other requests wait
- * sees the data before those writes, as if it had run first. None of those
+ * returns the data without those writes, as if it had run first. None of those
  * writes has returned to its caller yet.
  *
  * Kysely transactions (`db.transaction()`) begin IMMEDIATE and keep the
