@@ -57,6 +57,7 @@ function timed(factory: AdapterFactory, timeAdapter: AdapterTimer | undefined): 
 /** Models whose reuse revokes the grant they came from. */
 const REUSE_REVOKES_GRANT: ReadonlySet<string> = new Set(['AuthorizationCode', 'RefreshToken']);
 
+/** Revoke the grant of a code or refresh token that lost a consume race, and log a warning. */
 async function revokeReusedGrant(parts: ProviderParts, model: string, record: AdapterPayload | undefined): Promise<void> {
   const grantId = record?.grantId;
   if (typeof grantId !== 'string') return;

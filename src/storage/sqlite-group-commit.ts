@@ -12,7 +12,7 @@ import {
   type SqliteStatement,
 } from 'kysely';
 import type { ReadonlyAwareStatement } from './sqlite-statement-cache.js';
-import { commitWrites, execute, type QueuedWrite } from './sqlite-write-batch.js';
+import { commitWrites, execute, run, type QueuedWrite } from './sqlite-write-batch.js';
 
 type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
 
@@ -90,21 +90,21 @@ class GroupCommitDriver implements Driver {
     this.flush();
     // IMMEDIATE takes the write lock now, waiting up to busy_timeout for another process. A deferred
     // transaction that reads first fails with SQLITE_BUSY at its first write, without waiting.
-    this.run('begin immediate');
+    run(this.#database, 'begin immediate');
     this.#owner = connection as Connection;
     this.#ownerDone = new Promise((resolve) => (this.#releaseOwner = resolve));
   }
 
   async commitTransaction(): Promise<void> {
     // When the commit fails, the transaction stays open and Kysely rolls it back next.
-    this.run('commit');
+    run(this.#database, 'commit');
     this.endTransaction();
   }
 
   async rollbackTransaction(): Promise<void> {
     try {
       // SQLite may already have rolled back, for example after a disk I/O error.
-      if (this.#inTransaction()) this.run('rollback');
+      if (this.#inTransaction()) run(this.#database, 'rollback');
     } finally {
       this.endTransaction();
     }
@@ -141,15 +141,15 @@ class GroupCommitDriver implements Driver {
     }
   }
 
-  /** True when another connection's transaction is open, so `connection` must wait for its end. */
+  /** Report whether another connection's transaction is open, so that `connection` must wait for its end. */
   blocks(connection: Connection): boolean {
     return this.#owner !== undefined && this.#owner !== connection;
   }
 
   /**
-   * Settles when the open transaction ends. Callers check `blocks` again
-   * afterwards, in the same synchronous step as their query, because another
-   * transaction may begin before their turn comes.
+   * Return a promise that settles when the open transaction ends. Callers
+   * check `blocks` again afterwards, in the same synchronous step as their
+   * query, because another transaction may begin before their turn comes.
    */
   transactionEnd(): Promise<void> {
     return this.#ownerDone;
@@ -167,10 +167,6 @@ class GroupCommitDriver implements Driver {
     });
   }
 
-  private run(sql: string): void {
-    this.#database.prepare(sql).run([]);
-  }
-
   private endTransaction(): void {
     this.#owner = undefined;
     this.#releaseOwner();
@@ -183,7 +179,7 @@ class GroupCommitDriver implements Driver {
     // The check phase runs after the poll phase has handed every ready request its turn, so their writes share the commit.
     setImmediate(() => {
       this.#flushScheduled = false;
-      // An open Kysely transaction flushes the queue when it ends (endTransaction).
+      // An open Kysely transaction schedules the flush when it ends (endTransaction).
       if (this.#owner === undefined) this.flush();
     });
   }
@@ -196,7 +192,7 @@ class GroupCommitDriver implements Driver {
     commitWrites(this.#database, this.#inTransaction, batch);
     if (this.#inTransaction()) {
       // Only a statement that slipped past TRANSACTION_CONTROL (a BEGIN behind a comment) can leave one open.
-      this.run('rollback');
+      run(this.#database, 'rollback');
     }
   }
 }

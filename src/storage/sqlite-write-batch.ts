@@ -30,7 +30,8 @@ export function execute(statement: SqliteStatement, parameters: readonly unknown
   };
 }
 
-function run(database: SqliteDatabase, sql: string): void {
+/** Run a statement without parameters, such as BEGIN or COMMIT. */
+export function run(database: SqliteDatabase, sql: string): void {
   database.prepare(sql).run([]);
 }
 
