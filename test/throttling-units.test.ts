@@ -1,10 +1,12 @@
 // The small pure parts of the throttling: wait texts, address networks,
-// the Basic header's client id, the delay schedule and the settings' checks.
+// the Basic header's client id, the delay schedule, the settings' checks and
+// the memo of counter keys.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import { translator } from '../src/i18n/translate.js';
 import { basicClientId } from '../src/throttling/client-auth-throttle.js';
+import { createKeyCache } from '../src/throttling/key-cache.js';
 import { canonicalIp, networkOf } from '../src/throttling/network.js';
 import { delayAfterFailures, policiesFromConfig } from '../src/throttling/policies.js';
 import { retryAfterText, waitText } from '../src/throttling/wait-text.js';
@@ -110,5 +112,28 @@ describe('delay schedule and settings', () => {
   test('REDIS_URL must be a redis URL', () => {
     assert.throws(() => loadConfig({ REDIS_URL: 'http://cache:6379' }), /REDIS_URL: must start with redis:\/\/ or rediss:\/\//);
     assert.equal(loadConfig({ REDIS_URL: 'redis://cache:6379/0' }).redisUrl, 'redis://cache:6379/0');
+  });
+});
+
+describe('counter key memo', () => {
+  test('computes a key once and returns the same key afterwards', () => {
+    const cache = createKeyCache(4);
+    let computed = 0;
+    const compute = () => `key-${++computed}`;
+    assert.equal(cache.get('client.ip\n10.0.0.1', compute), 'key-1');
+    assert.equal(cache.get('client.ip\n10.0.0.1', compute), 'key-1');
+    assert.equal(computed, 1);
+  });
+
+  test('a full cache starts again empty instead of growing', () => {
+    const cache = createKeyCache(2);
+    let computed = 0;
+    const compute = () => `key-${++computed}`;
+    cache.get('a', compute);
+    cache.get('b', compute);
+    // The third name empties the cache, so the first one is computed again.
+    cache.get('c', compute);
+    assert.equal(cache.get('a', compute), 'key-4');
+    assert.equal(computed, 4);
   });
 });

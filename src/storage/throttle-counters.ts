@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -102,12 +103,15 @@ export async function readThrottleCounters(db: Db, keys: readonly string[], nowM
   if (keys.length === 0) {
     return [];
   }
-  const rows = await db
-    .selectFrom('throttle_counters')
-    .select(['counter_key', 'failures', 'blocked_until'])
-    .where('counter_key', 'in', [...keys])
-    .where('expires_at', '>', nowMs)
-    .execute();
+  // Every token request reads its client's counters, so the query is compiled once per number of keys.
+  const query = sharedQuery(db, `throttle-read-${keys.length}`, (slot) =>
+    db
+      .selectFrom('throttle_counters')
+      .select(['counter_key', 'failures', 'blocked_until'])
+      .where('counter_key', 'in', keys.map((_key, index) => slot(index)))
+      .where('expires_at', '>', slot(keys.length)),
+  );
+  const { rows } = await query.run([...keys, nowMs]);
   const byKey = new Map(rows.map((row) => [row.counter_key, row]));
   return keys.map((key) => {
     const row = byKey.get(key);

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createKeyCache } from './key-cache.js';
 import type { CounterHit, CounterStore } from './counter-store.js';
 import type { ThrottlePolicy, ThrottleScope } from './policies.js';
 
@@ -82,8 +83,14 @@ export function createThrottle(options: ThrottleOptions): Throttle {
   const { store, policies } = options;
   const now = options.now ?? Date.now;
   // Counter keys are HMACs, so a copy of the table or of Redis lists no phone, e-mail or СНИЛС.
-  const storedKey = (key: ThrottleKey): string =>
-    `${key.scope}:${createHmac('sha256', options.secret).update(`${key.scope}\n${key.id}`).digest('base64url')}`;
+  const hmacKey = (name: string, scope: ThrottleScope): string => `${scope}:${createHmac('sha256', options.secret).update(name).digest('base64url')}`;
+  // Client ids and addresses come back on every request of a service, so their HMACs are kept. A
+  // person's login reading is not kept in memory after its request.
+  const keyCache = createKeyCache();
+  const storedKey = (key: ThrottleKey): string => {
+    const name = `${key.scope}\n${key.id}`;
+    return key.scope === 'login.account' ? hmacKey(name, key.scope) : keyCache.get(name, () => hmacKey(name, key.scope));
+  };
 
   // One request's writes on all its keys share one commit where the store supports it.
   const batched = <T>(fn: (counters: CounterStore) => Promise<T>): Promise<T> => (store.batch === undefined ? fn(store) : store.batch(fn));
@@ -151,7 +158,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
         scope: key.scope,
         storedKey: storedKey(key),
         policy: policies[key.scope],
-        attemptId: randomBytes(12).toString('base64url'),
+        attemptId: randomUUID(),
       })),
     );
     const all = checkedGroups.flat();
