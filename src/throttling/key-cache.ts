@@ -1,4 +1,4 @@
-/** Entries the cache holds before it starts again empty. */
+/** Maximum number of entries. A full cache is emptied before the next one is added. */
 export const KEY_CACHE_SIZE = 10_000;
 
 /** A bounded memo of a pure function from a string to a string. */
@@ -7,10 +7,9 @@ export interface KeyCache {
 }
 
 /**
- * Remember computed counter keys. The services of a region call from a few
- * hundred addresses, so a full cache means someone is sending requests from
- * many addresses; it is then emptied rather than kept ordered, which
- * costs one recomputation per key and bounds the memory.
+ * Create a memo of computed counter keys. Services call from a few addresses
+ * each (an estimate), so a full cache means requests from many addresses.
+ * Emptying it then costs one recomputation per key and bounds the memory.
  */
 export function createKeyCache(maxSize = KEY_CACHE_SIZE): KeyCache {
   const keys = new Map<string, string>();
