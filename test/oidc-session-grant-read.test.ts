@@ -70,6 +70,10 @@ describe('session check reads the token grant', () => {
     assert.equal(reads.length, 1, `expected one read of the grant, got:\n${sql.join('\n')}`);
     assert.match(reads[0] as string, /from "session_activity"/);
     assert.equal(sql.filter((text) => text.includes('from "session_activity"')).length, 1, 'the session is read once');
+    // oidc-provider looks the value up as an AccessToken and as a ClientCredentials token at once; one statement reads both.
+    const tokenReads = sql.filter((text) => text.startsWith('select * from "oidc_payloads" where "id" = ?'));
+    assert.equal(tokenReads.length, 1, `expected one read of the token, got:\n${sql.join('\n')}`);
+    assert.match(tokenReads[0] as string, /"model" in \(\?, \?\)/);
   });
 
   test('userinfo: a deleted grant rejects the token', async () => {

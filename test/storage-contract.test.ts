@@ -599,6 +599,51 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         assert.equal((await sessions.find('s-2'))?.uid, 'uid-2');
       });
 
+      it('find one id as several models in one statement', async () => {
+        const Adapter = createOidcAdapter(store, clock);
+        const models = ['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode'];
+        const adapters = models.map((model) => new Adapter(model));
+        const [accessTokens, clientTokens, refreshTokens, codes] = adapters as [InstanceType<typeof Adapter>, InstanceType<typeof Adapter>, InstanceType<typeof Adapter>, InstanceType<typeof Adapter>];
+        await accessTokens.upsert('shared-id', { kind: 'AccessToken' }, 600);
+        await refreshTokens.upsert('shared-id', { kind: 'RefreshToken' }, 1);
+        await codes.upsert('shared-id', { kind: 'AuthorizationCode' }, 600);
+        now += 1_000;
+
+        const executor = store.db.getExecutor();
+        const execute = executor.executeQuery.bind(executor);
+        const statements: string[] = [];
+        executor.executeQuery = ((query: { sql: string }, ...rest: unknown[]) => {
+          statements.push(query.sql);
+          return (execute as (...args: unknown[]) => ReturnType<typeof execute>)(query, ...rest);
+        }) as typeof executor.executeQuery;
+        try {
+          const [access, client] = await Promise.all([accessTokens.find('shared-id'), clientTokens.find('shared-id')]);
+          assert.equal(access?.kind, 'AccessToken');
+          assert.equal(client, undefined);
+          assert.equal(statements.length, 1, `expected one statement, got:\n${statements.join('\n')}`);
+
+          // Four models take two statements (at most three per statement), and the expired refresh token reads as missing.
+          statements.length = 0;
+          const found = await Promise.all(adapters.map((adapter) => adapter.find('shared-id')));
+          assert.deepEqual(
+            found.map((payload) => payload?.kind),
+            ['AccessToken', undefined, undefined, 'AuthorizationCode'],
+          );
+          assert.equal(statements.length, 2);
+
+          // Different ids in the same tick are read separately, each with its own record.
+          statements.length = 0;
+          await accessTokens.upsert('other-id', { kind: 'other' }, 600);
+          statements.length = 0;
+          const [first, second] = await Promise.all([accessTokens.find('shared-id'), accessTokens.find('other-id')]);
+          assert.equal(first?.kind, 'AccessToken');
+          assert.equal(second?.kind, 'other');
+          assert.equal(statements.length, 2);
+        } finally {
+          executor.executeQuery = execute;
+        }
+      });
+
       it('find a device code by user code', async () => {
         const Adapter = createOidcAdapter(store, clock);
         const deviceCodes = new Adapter('DeviceCode');

@@ -1,10 +1,11 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import { toJsonText } from './codec.js';
 import type { Store } from './database.js';
 import { AlreadyConsumedError } from './errors.js';
+import { createPayloadLookups, type PayloadRow } from './payload-lookups.js';
 import { reusableQuery, type ReusableQuery } from './reusable-query.js';
 import { StorageError } from '../errors/index.js';
-import type { DatabaseSchema, OidcPayloadsTable } from './schema.js';
+import type { DatabaseSchema } from './schema.js';
 
 /*
  * Storage for oidc-provider 9 models (sessions, interactions, codes, tokens,
@@ -74,6 +75,7 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
 ): OidcAdapterClass<P> {
   const db = store.db;
   const queries = payloadQueries(db);
+  const lookups = createPayloadLookups(db);
 
   return class SqlOidcAdapter implements OidcAdapter<P> {
     readonly model: string;
@@ -103,7 +105,8 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
       if (this.model === CLIENT_MODEL) {
         return undefined;
       }
-      return findLive<P>(queries.findBy.id, this.model, id, clock());
+      const row = await lookups.find(this.model, id, clock());
+      return row === undefined ? undefined : parseStoredPayload<P>(row);
     }
 
     async findByUserCode(userCode: string): Promise<P | undefined> {
@@ -143,7 +146,6 @@ export async function deleteExpired(store: Store, now: number): Promise<number> 
   return Number(result.numDeletedRows);
 }
 
-type PayloadRow = Selectable<OidcPayloadsTable>;
 
 /**
  * Prepare the queries that run on every provider request, each compiled
@@ -151,8 +153,8 @@ type PayloadRow = Selectable<OidcPayloadsTable>;
  * the values that each caller passes.
  */
 function payloadQueries(db: Kysely<DatabaseSchema>) {
-  // Slots: 0 model, 1 the looked-up value, 2 now (epoch ms).
-  const findBy = (column: 'id' | 'user_code' | 'uid'): ReusableQuery<PayloadRow> =>
+  // Slots: 0 model, 1 the looked-up value, 2 now (epoch ms). Lookups by id go through createPayloadLookups.
+  const findBy = (column: 'user_code' | 'uid'): ReusableQuery<PayloadRow> =>
     reusableQuery(db, (slot) =>
       db
         .selectFrom('oidc_payloads')
@@ -162,7 +164,7 @@ function payloadQueries(db: Kysely<DatabaseSchema>) {
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', slot(2))])),
     );
   return {
-    findBy: { id: findBy('id'), user_code: findBy('user_code'), uid: findBy('uid') },
+    findBy: { user_code: findBy('user_code'), uid: findBy('uid') },
     // Slots: the columns in the order of the values below.
     upsert: reusableQuery(db, (slot) =>
       db
