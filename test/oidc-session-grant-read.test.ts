@@ -6,10 +6,11 @@ import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
 
 /*
  * A token bound to a session has its session checked and then its grant
- * loaded. On userinfo, the token endpoint and introspection the session check
- * reads the grant with its roles in the same query (src/oidc/grant-roles-read.ts), so
- * the grant costs no query of its own. These tests count the SQL statements
- * of real requests on SQLite.
+ * loaded. On userinfo, the token endpoint and introspection one query reads
+ * the Session record, the session's facts and the grant with its roles
+ * (src/oidc/grant-roles-read.ts, sessions in the database), so neither the
+ * session's facts nor the grant costs a query of its own. These tests count
+ * the SQL statements of real requests on SQLite.
  */
 describe('session check reads the token grant', () => {
   let propusk: RunningPropusk;
@@ -41,6 +42,12 @@ describe('session check reads the token grant', () => {
   }
 
   const grantReads = (sql: string[]) => sql.filter((text) => text.includes('"grant_roles"'));
+  const sessionReads = (sql: string[]) => sql.filter((text) => text.includes('"session_activity"') || /"model" = \? and "uid" = \?/.test(text));
+  const readsSessionOnce = (sql: string[]) => {
+    const reads = sessionReads(sql);
+    assert.equal(reads.length, 1, `expected one read of the session, got:\n${sql.join('\n')}`);
+    assert.match(reads[0] as string, /from "oidc_payloads" as "session_record"/);
+  };
 
   test('userinfo: one query for session and grant', async () => {
     const { tokens } = await passwordLogin(propusk.issuer, dnevnik, parent.email as string);
@@ -48,8 +55,8 @@ describe('session check reads the token grant', () => {
     assert.equal((userinfo.role as { kind: string }).kind, 'parent');
     const reads = grantReads(sql);
     assert.equal(reads.length, 1, `expected one read of the grant's roles, got:\n${sql.join('\n')}`);
-    assert.match(reads[0] as string, /from "session_activity"/);
-    assert.equal(sql.filter((text) => text.includes('from "session_activity"')).length, 1, 'the session is read once');
+    assert.match(reads[0] as string, /from "oidc_payloads" as "session_record"/);
+    readsSessionOnce(sql);
   });
 
   test('refresh grant: one query for session and grant', async () => {
@@ -59,7 +66,8 @@ describe('session check reads the token grant', () => {
     assert.equal((refreshed.claims()?.role as { kind: string } | undefined)?.kind, 'parent', 'the new ID token carries the grant role');
     const reads = grantReads(sql);
     assert.equal(reads.length, 1, `expected one read of the grant's roles, got:\n${sql.join('\n')}`);
-    assert.match(reads[0] as string, /from "session_activity"/);
+    assert.match(reads[0] as string, /from "oidc_payloads" as "session_record"/);
+    readsSessionOnce(sql);
   });
 
   test('introspection: one query for session and grant', async () => {
@@ -68,8 +76,8 @@ describe('session check reads the token grant', () => {
     assert.equal(introspected.active, true);
     const reads = grantReads(sql);
     assert.equal(reads.length, 1, `expected one read of the grant, got:\n${sql.join('\n')}`);
-    assert.match(reads[0] as string, /from "session_activity"/);
-    assert.equal(sql.filter((text) => text.includes('from "session_activity"')).length, 1, 'the session is read once');
+    assert.match(reads[0] as string, /from "oidc_payloads" as "session_record"/);
+    readsSessionOnce(sql);
     // oidc-provider looks the value up as an AccessToken and as a ClientCredentials token at once; one statement reads both.
     const tokenReads = sql.filter((text) => text.startsWith('select * from "oidc_payloads" where "id" = ?'));
     assert.equal(tokenReads.length, 1, `expected one read of the token, got:\n${sql.join('\n')}`);

@@ -10,6 +10,7 @@ import { withTransaction, type Store } from '../src/storage/database.js';
 import { AlreadyConsumedError, IdentifierConflictError } from '../src/storage/errors.js';
 import { bindGrantRole, deleteGrantRole, findGrantRole } from '../src/storage/grant-roles.js';
 import { findGrantWithRoles } from '../src/storage/grant-with-roles.js';
+import { findSessionRecord } from '../src/storage/session-record.js';
 import { findSessionWithGrant } from '../src/storage/session-with-grant.js';
 import { purgeExpired } from '../src/storage/housekeeping.js';
 import type { IdentifierCipher } from '../src/storage/identifier-cipher.js';
@@ -565,6 +566,35 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
 
         await replaceRoles(store.db, person.id, []);
         assert.deepEqual((await findSessionWithGrant(store.db, 'session-g', 'grant-along-1', now))?.grant?.roles, { personId: person.id, grantRoleId: null, roles: [] });
+      });
+      it('session record reads facts and grant, as the separate lookups do', async () => {
+        const person = await newPerson();
+        const { roles } = await replaceRoles(store.db, person.id, [{ kind: 'parent', organizationId: null, className: null, position: null }]);
+        const now = Date.now();
+        const sessions = new (createOidcAdapter(store))('Session');
+        const grants = new (createOidcAdapter(store))('Grant');
+        await sessions.upsert('session-rec-id', { uid: 'session-rec', accountId: person.id, jti: 'session-rec-id', kind: 'Session' }, 3600);
+        await sessions.upsert('session-bare-id', { uid: 'session-bare', jti: 'session-bare-id', kind: 'Session' }, 3600);
+        await recordSessionActivity(store.db, { sessionUid: 'session-rec', personId: person.id, authenticatedAt: now, lastActiveAt: now, sharedDevice: false, expiresAt: now + HOUR_MS });
+        await setActiveRole(store.db, 'session-rec', person.id, roles[0]?.id ?? null, now + HOUR_MS);
+        await grants.upsert('grant-rec', { accountId: person.id, clientId: 'diary', jti: 'grant-rec', kind: 'Grant' }, 3600);
+        await bindGrantRole(store.db, { grantId: 'grant-rec', personId: person.id, clientId: 'diary', roleId: roles[0]?.id ?? '', expiresAt: null });
+
+        const facts = await findSessionActivity(store.db, 'session-rec', now);
+        const byId = await findSessionRecord(store.db, 'id', 'session-rec-id', now);
+        assert.deepEqual(byId, { payload: await sessions.find('session-rec-id'), facts, grant: undefined });
+        assert.deepEqual(await findSessionRecord(store.db, 'uid', 'session-rec', now), byId);
+
+        const withGrant = await findSessionRecord(store.db, 'uid', 'session-rec', now, 'grant-rec');
+        assert.deepEqual(withGrant, { payload: byId?.payload, facts, grant: await findGrantWithRoles(store.db, 'grant-rec', now) });
+        assert.equal(withGrant?.grant?.roles?.grantRoleId, roles[0]?.id);
+        assert.deepEqual(await findSessionRecord(store.db, 'uid', 'session-rec', now, 'grant-none'), byId, 'a missing grant reads as none');
+
+        const bare = await findSessionRecord(store.db, 'id', 'session-bare-id', now, 'grant-rec');
+        assert.equal(bare?.payload.uid, 'session-bare');
+        assert.equal(bare?.facts, undefined, 'a session without an activity row has no facts');
+        assert.equal(await findSessionRecord(store.db, 'id', 'session-rec-id', now + 3_601_000), undefined, 'an expired record is not found');
+        assert.equal(await findSessionRecord(store.db, 'id', 'grant-rec', now), undefined, 'only Session records are found');
       });
     });
 

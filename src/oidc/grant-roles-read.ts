@@ -4,7 +4,9 @@ import { findGrantWithRoles, type GrantWithRoles } from '../storage/grant-with-r
 import { delegateAdapter, type OidcAdapter, type OidcPayload } from '../storage/oidc-adapter.js';
 import type { DatabaseSchema } from '../storage/schema.js';
 import { findSessionActivity, type SessionFacts } from '../storage/session-activity.js';
+import { findSessionRecord } from '../storage/session-record.js';
 import { findSessionWithGrant } from '../storage/session-with-grant.js';
+import type { SessionRecordReader } from '../sessions/session-adapter.js';
 import type { RequestFacts } from './request-facts.js';
 
 /** The provider's routes that build claims after loading the grant: the token endpoint (the ID token) and userinfo. */
@@ -91,5 +93,22 @@ export function createSessionFactsReader(db: Kysely<DatabaseSchema>, requestFact
     }
     requestFacts.rememberGrant(grantId, read.grant);
     return read.facts;
+  };
+}
+
+/**
+ * Return the session guard's reader of a Session record with its facts, for
+ * sessions stored in the database. A lookup by uid for a token that the
+ * request found (noteTokenGrant) also reads the token's grant with its roles
+ * and keeps it for the Grant model's lookup, as createSessionFactsReader does.
+ */
+export function createSessionRecordReader(db: Kysely<DatabaseSchema>, requestFacts: RequestFacts): SessionRecordReader {
+  return async (column, value, now) => {
+    const grantId = column === 'uid' ? requestFacts.takeExpectedGrant(value) : undefined;
+    const record = await findSessionRecord<OidcPayload>(db, column, value, now, grantId);
+    if (grantId !== undefined && record?.facts !== undefined) {
+      requestFacts.rememberGrant(grantId, record.grant);
+    }
+    return record;
   };
 }

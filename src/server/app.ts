@@ -15,7 +15,7 @@ import { createClientDirectory } from '../oidc/clients.js';
 import { startBackchannelLogout } from '../logout/index.js';
 import { createLogoutTokenIssuer, routeBackchannelLogoutToQueue } from '../oidc/backchannel-logout.js';
 import { isEndSessionPost, registerEndSessionPost } from '../oidc/end-session-post.js';
-import { createSessionFactsReader } from '../oidc/grant-roles-read.js';
+import { createSessionFactsReader, createSessionRecordReader } from '../oidc/grant-roles-read.js';
 import { createInteractionGateway } from '../oidc/interactions.js';
 import { createProvider, providerHandler } from '../oidc/provider.js';
 import { createRequestFacts } from '../oidc/request-facts.js';
@@ -146,6 +146,9 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
 
   const clients = createClientDirectory(store.db, parts.sealer, config);
   const requestFacts = createRequestFacts();
+  const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
+  app.addHook('onClose', async () => throttle.close());
+  const oidcStorage = await openOidcStorage({ store, redisUrl: config.redisUrl, redisSentinel: config.redisSentinel, redisPrefix: config.redisPrefix, logger });
   const guardSessions = createSessionAdapterGuard({
     db: store.db,
     lifetimes: sessionLifetimes(config),
@@ -153,10 +156,9 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     logger,
     onSessionRead: requestFacts.remember,
     readFacts: createSessionFactsReader(store.db, requestFacts),
+    // Sessions in the database are read with their facts in one query. Sessions in Redis take a second read.
+    ...(oidcStorage.sessionsInDatabase ? { readRecord: createSessionRecordReader(store.db, requestFacts) } : {}),
   });
-  const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
-  app.addHook('onClose', async () => throttle.close());
-  const oidcStorage = await openOidcStorage({ store, redisUrl: config.redisUrl, redisSentinel: config.redisSentinel, redisPrefix: config.redisPrefix, logger });
   const sweep = oidcStorage.takeExpiredSessions && startExpiredSessionSweep({ take: oidcStorage.takeExpiredSessions, events: parts.sessionEvents, logger });
   app.addHook('onClose', async () => {
     sweep?.stop();

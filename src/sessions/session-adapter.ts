@@ -20,6 +20,21 @@ export interface SessionGuardDeps {
   onSessionRead?: (read: { sessionUid: string; person: PersonProfile; sessionState: SessionState | undefined }) => void;
   /** Reads a session's facts for each check; findSessionActivity unless given. The provider passes one that reads a token's grant along. */
   readFacts?: (sessionUid: string, now: number) => Promise<SessionFacts | undefined>;
+  /**
+   * Reads a Session record by id or uid together with its facts, in place of
+   * the wrapped adapter's lookup and readFacts. Given only when sessions are
+   * stored in the database.
+   */
+  readRecord?: SessionRecordReader;
+}
+
+/** A reader of a live Session record with the session's facts; undefined when no live record matches. */
+export type SessionRecordReader = (column: 'id' | 'uid', value: string, now: number) => Promise<{ payload: OidcPayload; facts: SessionFacts | undefined } | undefined>;
+
+/** The facts a lookup read along with the record, and the time it read them at. */
+interface ReadAlong {
+  facts: SessionFacts | undefined;
+  now: number;
 }
 
 export type SessionAdapterGuard = (adapter: OidcAdapter<OidcPayload>) => OidcAdapter<OidcPayload>;
@@ -53,13 +68,13 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
   const readFacts = deps.readFacts ?? ((sessionUid: string, now: number) => findSessionActivity(deps.db, sessionUid, now));
 
   return (inner) => {
-    const admit = async (payload: OidcPayload | undefined, fromBrowser: boolean): Promise<OidcPayload | undefined> => {
+    const admit = async (payload: OidcPayload | undefined, fromBrowser: boolean, readAlong?: ReadAlong): Promise<OidcPayload | undefined> => {
       const session = payload === undefined ? undefined : signedInSession(payload);
       if (payload === undefined || session === undefined) {
         return payload;
       }
-      const now = clock();
-      const facts = await readFacts(session.uid, now);
+      const now = readAlong?.now ?? clock();
+      const facts = readAlong === undefined ? await readFacts(session.uid, now) : readAlong.facts;
       if (facts !== undefined) {
         deps.onSessionRead?.({ sessionUid: session.uid, person: facts.person, sessionState: facts.sessionState });
       }
@@ -85,6 +100,13 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
       return undefined;
     };
 
+    const readRecord = deps.readRecord;
+    const admitRecord = async (column: 'id' | 'uid', value: string, fromBrowser: boolean): Promise<OidcPayload | undefined> => {
+      const now = clock();
+      const record = await readRecord?.(column, value, now);
+      return admit(record?.payload, fromBrowser, { facts: record?.facts, now });
+    };
+
     return {
       async upsert(id, payload, expiresIn) {
         // The lookup at the start of this request recorded the activity, and an unchanged payload keeps its row valid.
@@ -97,8 +119,8 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
           await recordSessionActivity(deps.db, activityOf(session, deps.lifetimes, clock()));
         }
       },
-      find: async (id) => admit(await inner.find(id), true),
-      findByUid: async (uid) => admit(await inner.findByUid(uid), false),
+      find: async (id) => (readRecord === undefined ? admit(await inner.find(id), true) : admitRecord('id', id, true)),
+      findByUid: async (uid) => (readRecord === undefined ? admit(await inner.findByUid(uid), false) : admitRecord('uid', uid, false)),
       findByUserCode: (userCode) => inner.findByUserCode(userCode),
       consume: (id) => inner.consume(id),
       destroy: (id) => {

@@ -39,6 +39,8 @@ export interface OidcStorage {
   adapterFor(model: string): OidcAdapter<OidcPayload>;
   /** False while the Redis connection is down, so a request can fail before it changes anything. Always true without Redis. */
   available(): boolean;
+  /** True when Session records are stored in the database (no Redis), where a query can join them with the session's facts. */
+  sessionsInDatabase: boolean;
   /**
    * Claim and delete up to `limit` sessions that expired at or before `now`
    * (epoch ms), each for exactly one caller on any node. Undefined when
@@ -67,6 +69,7 @@ export async function openOidcStorage(parts: OidcStorageParts): Promise<OidcStor
     return {
       adapterFor: (model) => new SqlAdapter(model),
       available: () => true,
+      sessionsInDatabase: true,
       takeExpiredSessions: undefined,
       close: async () => {},
     };
@@ -82,6 +85,7 @@ export async function openOidcStorage(parts: OidcStorageParts): Promise<OidcStor
       return revokingInBoth(own, other);
     },
     available: () => redis.status === 'ready',
+    sessionsInDatabase: false,
     async takeExpiredSessions(now, limit) {
       const flat = await callRedis(
         'the sweep of expired sessions',
