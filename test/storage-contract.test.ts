@@ -591,7 +591,7 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         assert.deepEqual(await findSessionRecord(store.db, 'uid', 'session-rec', now, 'grant-none'), byId, 'a missing grant reads as none');
 
         const bare = await findSessionRecord(store.db, 'id', 'session-bare-id', now, 'grant-rec');
-        assert.equal(bare?.payload.uid, 'session-bare');
+        assert.equal((bare?.payload as { uid?: string } | undefined)?.uid, 'session-bare');
         assert.equal(bare?.facts, undefined, 'a session without an activity row has no facts');
         assert.equal(await findSessionRecord(store.db, 'id', 'session-rec-id', now + 3_601_000), undefined, 'an expired record is not found');
         assert.equal(await findSessionRecord(store.db, 'id', 'grant-rec', now), undefined, 'only Session records are found');

@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { purgeExpired } from '../src/storage/housekeeping.js';
 import { migrateToLatest } from '../src/storage/migrations/migrate.js';
 import type { CounterStore } from '../src/throttling/counter-store.js';
-import { createDatabaseCounterStore, type DatabaseCounterStoreOptions } from '../src/throttling/database-store.js';
+import { createDatabaseCounterStore } from '../src/throttling/database-store.js';
 import { delayAfterFailures, THROTTLE_SCOPES, type ThrottlePolicy, type ThrottleScope } from '../src/throttling/policies.js';
 import { createRedisCounterStore } from '../src/throttling/redis-store.js';
 import { createThrottle, type Reservation, type Throttle, type ThrottleKey } from '../src/throttling/throttle.js';
@@ -187,7 +188,6 @@ function runContract(name: string, openBackend: () => Promise<Backend>, gate: { 
         hit: (...args) => (writes.push('hit'), backend.store.hit(...args)),
         undo: (...args) => (writes.push('undo'), backend.store.undo(...args)),
         reset: (...args) => (writes.push('reset'), backend.store.reset(...args)),
-        batch: undefined,
       };
       const throttle = createThrottle({ store: counting, policies: policies({ countBeforeCheck: false }), secret: randomBytes(32), now: clock.now });
       const key = [account('+79160000013'), address('192.0.2.13')];
@@ -269,18 +269,17 @@ function runContract(name: string, openBackend: () => Promise<Backend>, gate: { 
   });
 }
 
-async function databaseBackend(open: () => Promise<TestStore>, options: DatabaseCounterStoreOptions = {}): Promise<Backend> {
+async function databaseBackend(open: () => Promise<TestStore>): Promise<Backend> {
   const test = await open();
   await migrateToLatest(test.store);
   return {
-    store: createDatabaseCounterStore(test.store.db, options),
+    store: createDatabaseCounterStore(test.store.db),
     dump: async () => JSON.stringify((await sql`select * from throttle_counters`.execute(test.store.db)).rows),
     cleanup: () => test.cleanup(),
   };
 }
 
 runContract('SQLite', () => databaseBackend(openSqliteTestStore));
-runContract('SQLite, one transaction per request', () => databaseBackend(openSqliteTestStore, { batchInTransaction: true }));
 runContract('PostgreSQL', () => databaseBackend(openPostgresTestStore), await serviceGate(postgresAvailable));
 runContract(
   'Redis',
@@ -318,47 +317,40 @@ test('housekeeping deletes expired counters', async () => {
   }
 });
 
-describe('SQLite counter batch', () => {
-  const policy = policies()['login.account'];
-
-  test('batch keeps its writes on success', async () => {
-    const backend = await databaseBackend(openSqliteTestStore, { batchInTransaction: true });
-    try {
-      const batch = backend.store.batch;
-      assert.ok(batch !== undefined, 'the SQLite store offers batch');
-      await batch(async (counters) => {
-        await counters.hit('login.account:kept', policy, 1000, 'attempt-1');
-      });
-      assert.ok((await backend.dump()).includes('login.account:kept'));
-    } finally {
-      await backend.cleanup();
-    }
-  });
-
-  test('batch rolls back when it throws', async () => {
-    const backend = await databaseBackend(openSqliteTestStore, { batchInTransaction: true });
-    try {
-      const batch = backend.store.batch;
-      assert.ok(batch !== undefined, 'the SQLite store offers batch');
-      const failing = batch(async (counters) => {
-        await counters.hit('login.account:dropped', policy, 1000, 'attempt-1');
-        throw new Error('store failed after the hit');
-      });
-      await assert.rejects(failing, /store failed after the hit/);
-      assert.ok(!(await backend.dump()).includes('login.account:dropped'), 'the hit was rolled back');
-      await backend.store.hit('login.account:after', policy, 1000, 'attempt-2');
-      assert.ok((await backend.dump()).includes('login.account:after'), 'the connection works after the rollback');
-    } finally {
-      await backend.cleanup();
-    }
-  });
-
-  test('store without the option has no batch', async () => {
+describe('SQLite counter writes', () => {
+  test('the counters of one attempt share one commit', async () => {
+    // Count the COMMITs that the group commit driver runs, from the first statement the store prepares.
+    const commits: string[] = [];
+    const prepare = BetterSqlite3.prototype.prepare;
+    BetterSqlite3.prototype.prepare = function (this: BetterSqlite3.Database, text: string) {
+      const statement = prepare.call(this, text);
+      if (text === 'commit') {
+        const run = statement.run.bind(statement);
+        statement.run = ((...args: unknown[]) => {
+          commits.push(text);
+          return (run as (...values: unknown[]) => BetterSqlite3.RunResult)(...args);
+        }) as typeof statement.run;
+      }
+      return statement;
+    } as typeof prepare;
     const backend = await databaseBackend(openSqliteTestStore);
     try {
-      assert.equal(backend.store.batch, undefined);
+      const clock = new FakeClock();
+      const throttle = createThrottle({ store: backend.store, policies: policies(), secret: randomBytes(32), now: clock.now });
+      const keys = [account('+79160000031'), address('192.0.2.31'), { scope: 'login.network' as const, id: '192.0.2.0/24' }];
+      commits.length = 0;
+      const reservation = await throttle.reserve(keys);
+      assert.ok(reservation.allowed);
+      assert.equal(commits.length, 1, 'three counted keys, one commit');
+      assert.equal((await backend.dump()).split('login.').length - 1, 3, 'all three counters are stored');
+
+      commits.length = 0;
+      await reservation.record('success');
+      assert.equal(commits.length, 1, 'the success settles all three keys in one commit');
     } finally {
+      BetterSqlite3.prototype.prepare = prepare;
       await backend.cleanup();
     }
   });
 });
+

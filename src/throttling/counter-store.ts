@@ -43,12 +43,5 @@ export interface CounterStore {
   read(keys: readonly string[], now: number): Promise<CounterState[]>;
   /** Forget the key's failures. */
   reset(key: string): Promise<void>;
-  /**
-   * Run `fn` with a store whose operations commit as one transaction, so the
-   * several keys of one request cost one commit. Absent when each operation is
-   * already cheap on its own (Redis, PostgreSQL). When `fn` throws, nothing
-   * that it did is kept.
-   */
-  batch?<T>(fn: (store: CounterStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

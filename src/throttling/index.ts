@@ -34,6 +34,6 @@ export async function openThrottle(parts: ThrottleParts): Promise<Throttle> {
   }
   const secret = Buffer.from(hkdfSync('sha256', cookieKey, Buffer.alloc(0), 'propusk:throttle-keys', 32));
   const store =
-    parts.config.redisUrl === undefined ? createDatabaseCounterStore(parts.store.db, { batchInTransaction: parts.store.dialect === 'sqlite' }) : await createRedisCounterStore(parts.config.redisUrl, parts.logger, parts.config.redisPrefix, parts.config.redisSentinel);
+    parts.config.redisUrl === undefined ? createDatabaseCounterStore(parts.store.db) : await createRedisCounterStore(parts.config.redisUrl, parts.logger, parts.config.redisPrefix, parts.config.redisSentinel);
   return createThrottle({ store, policies: policiesFromConfig(parts.config), secret });
 }

@@ -92,9 +92,6 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     return key.scope === 'login.account' ? hmacKey(name, key.scope) : keyCache.get(name, () => hmacKey(name, key.scope));
   };
 
-  // One request's writes on all its keys share one commit where the store supports it.
-  const batched = <T>(fn: (counters: CounterStore) => Promise<T>): Promise<T> => (store.batch === undefined ? fn(store) : store.batch(fn));
-
   const undoAll = (counters: CounterStore, keys: readonly CountedKey[]) =>
     Promise.all(keys.filter((key) => key.policy.countBeforeCheck).map((key) => counters.undo(key.storedKey, key.attemptId, now()))).then(() => undefined);
 
@@ -141,7 +138,8 @@ export function createThrottle(options: ThrottleOptions): Throttle {
       settled = true;
       const operations = settlement(keys, outcome);
       if (operations.length > 0) {
-        await batched((counters) => Promise.all(operations.map((operation) => operation(counters))));
+        // Issued together, so SQLite's group commit writes them in one commit.
+        await Promise.all(operations.map((operation) => operation(store)));
       }
     };
     return { allowed: true, record: (outcome) => settleOnce(outcome), release: () => settleOnce('release') };
@@ -178,14 +176,11 @@ export function createThrottle(options: ThrottleOptions): Throttle {
 
     const counting = all.filter((key) => key.policy.countBeforeCheck);
     if (counting.length > 0) {
-      const hits = await batched(async (counters) => {
-        const counted = await countAll(counters, counting, at);
-        if (counted.some((hit) => !hit.allowed)) {
-          // A rejected attempt checks no secret, so it must not count on the keys that let it through.
-          await undoAll(counters, counting.filter((_key, index) => counted[index]?.allowed === true));
-        }
-        return counted;
-      });
+      const hits = await countAll(store, counting, at);
+      if (hits.some((hit) => !hit.allowed)) {
+        // A rejected attempt checks no secret, so it must not count on the keys that let it through.
+        await undoAll(store, counting.filter((_key, index) => hits[index]?.allowed === true));
+      }
       const rejected = hits.flatMap((hit, index) => (hit.allowed ? [] : [{ scope: (counting[index] as CountedKey).scope, blockedUntil: hit.blockedUntil }]));
       if (rejected.length > 0) {
         return rejection(rejected, at);
