@@ -101,9 +101,13 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
     };
 
     const readRecord = deps.readRecord;
-    const admitRecord = async (column: 'id' | 'uid', value: string, fromBrowser: boolean): Promise<OidcPayload | undefined> => {
+    /** Find a session by id (from the browser) or by uid (from a token) and check it. */
+    const lookUp = async (column: 'id' | 'uid', value: string, fromBrowser: boolean): Promise<OidcPayload | undefined> => {
+      if (readRecord === undefined) {
+        return admit(await (column === 'id' ? inner.find(value) : inner.findByUid(value)), fromBrowser);
+      }
       const now = clock();
-      const record = await readRecord?.(column, value, now);
+      const record = await readRecord(column, value, now);
       return admit(record?.payload, fromBrowser, { facts: record?.facts, now });
     };
 
@@ -119,8 +123,8 @@ export function createSessionAdapterGuard(deps: SessionGuardDeps): SessionAdapte
           await recordSessionActivity(deps.db, activityOf(session, deps.lifetimes, clock()));
         }
       },
-      find: async (id) => (readRecord === undefined ? admit(await inner.find(id), true) : admitRecord('id', id, true)),
-      findByUid: async (uid) => (readRecord === undefined ? admit(await inner.findByUid(uid), false) : admitRecord('uid', uid, false)),
+      find: (id) => lookUp('id', id, true),
+      findByUid: (uid) => lookUp('uid', uid, false),
       findByUserCode: (userCode) => inner.findByUserCode(userCode),
       consume: (id) => inner.consume(id),
       destroy: (id) => {

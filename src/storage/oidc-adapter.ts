@@ -146,7 +146,6 @@ export async function deleteExpired(store: Store, now: number): Promise<number> 
   return Number(result.numDeletedRows);
 }
 
-
 /**
  * Prepare the queries that run on every provider request, each compiled
  * once per database (see reusableQuery). Slots are numbered in the order of
