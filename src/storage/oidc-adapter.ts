@@ -62,8 +62,8 @@ export const GRANT_BOUND_MODELS: ReadonlySet<string> = new Set([
   'PreAuthorizedCode',
 ]);
 
-/** Only sessions are looked up by uid. */
-const SESSION_MODEL = 'Session';
+/** The model name of sessions, the only records looked up by uid. */
+export const SESSION_MODEL = 'Session';
 
 /**
  * Create the adapter class that oidc-provider instantiates once per model

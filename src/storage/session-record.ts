@@ -1,14 +1,11 @@
 import type { Kysely } from 'kysely';
-import { grantRoleUnexpired } from './grant-roles.js';
-import { GRANT_MODEL, GRANT_ROLE_COLUMNS, toGrantWithRoles, type GrantRoleRow, type GrantWithRoles } from './grant-with-roles.js';
-import { parseStoredPayload } from './oidc-adapter.js';
+import { GRANT_MODEL, toGrantWithRoles, type GrantRoleRow, type GrantWithRoles } from './grant-with-roles.js';
+import { parseStoredPayload, SESSION_MODEL } from './oidc-adapter.js';
 import { PROFILE_COLUMNS } from './person-rows.js';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
 import { toSessionFacts, type SessionFacts, type SessionFactsRow } from './session-activity.js';
-
-/** The model name of sessions in oidc_payloads. */
-const SESSION_MODEL = 'Session';
+import { joinGrantWithRoles } from './session-with-grant.js';
 
 /** A Session record as oidc-provider stores it, with what the session check reads about it. */
 export interface SessionRecord<P> {
@@ -43,19 +40,7 @@ function selectSessionRecord(db: Kysely<DatabaseSchema>, column: 'id' | 'uid', w
   if (!withGrant) {
     return session;
   }
-  return session
-    .leftJoin('oidc_payloads', (join) =>
-      join
-        .on('oidc_payloads.model', '=', slot(4))
-        .on('oidc_payloads.id', '=', slot(3))
-        .on((eb) => eb.or([eb('oidc_payloads.expires_at', 'is', null), eb('oidc_payloads.expires_at', '>', slot(1))])),
-    )
-    .leftJoin('grant_roles', (join) => join.onRef('grant_roles.grant_id', '=', 'oidc_payloads.id').on(grantRoleUnexpired(slot(1))))
-    .leftJoin('roles', 'roles.person_id', 'grant_roles.person_id')
-    .leftJoin('organizations', 'organizations.id', 'roles.organization_id')
-    .select(GRANT_ROLE_COLUMNS)
-    .orderBy('roles.created_at')
-    .orderBy('roles.id');
+  return joinGrantWithRoles(session, { now: slot(1), grantId: slot(3), model: slot(4) });
 }
 
 /**
