@@ -62,6 +62,21 @@ describe('the protocol on PostgreSQL', await serviceGate(postgresAvailable), () 
     assert.equal(callbackUrl(await browser.follow(silent.url.toString()), dnevnik).searchParams.get('error'), 'login_required');
   });
 
+  test('values with a NUL character find nothing instead of failing', async () => {
+    // PostgreSQL text cannot contain NUL, and a form value decoded from %00 must not reach it as a parameter.
+    const { tokens } = await passwordLogin(propusk.issuer, dnevnik, 'ivanova@example.ru');
+    const introspected = await client.tokenIntrospection(dnevnik.config, `${tokens.access_token}\u0000`, { token_type_hint: 'access_token' });
+    assert.equal(introspected.active, false);
+    await assert.rejects(client.refreshTokenGrant(dnevnik.config, `${tokens.refresh_token as string}\u0000`), (error: { error?: string }) => error.error === 'invalid_grant');
+
+    const auth = new URL(`${propusk.issuer}/oidc/auth`);
+    auth.searchParams.set('client_id', 'dnevnik\u0000');
+    auth.searchParams.set('response_type', 'code');
+    auth.searchParams.set('scope', 'openid');
+    const page = await fetch(auth, { redirect: 'manual' });
+    assert.equal(page.status, 400, 'an unknown client, not a server error');
+  });
+
   test('parallel redemptions of one code: exactly one wins, the rest get invalid_grant', async () => {
     const browser = new TestBrowser(propusk.issuer);
     const auth = await authorizationRequest(dnevnik);

@@ -590,6 +590,12 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         assert.equal(withGrant?.grant?.roles?.grantRoleId, roles[0]?.id);
         assert.deepEqual(await findSessionRecord(store.db, 'uid', 'session-rec', now, 'grant-none'), byId, 'a missing grant reads as none');
 
+        // Racing requests of one browser can leave two live records with one uid.
+        await sessions.upsert('session-rec-copy', { uid: 'session-rec', accountId: person.id, jti: 'session-rec-copy', kind: 'Session' }, 3600);
+        const twice = await findSessionRecord(store.db, 'uid', 'session-rec', now, 'grant-rec');
+        assert.deepEqual(twice?.grant, withGrant?.grant, 'the roles are not repeated per record');
+        assert.equal(twice?.grant?.roles?.roles.length, 1);
+
         const bare = await findSessionRecord(store.db, 'id', 'session-bare-id', now, 'grant-rec');
         assert.equal((bare?.payload as { uid?: string } | undefined)?.uid, 'session-bare');
         assert.equal(bare?.facts, undefined, 'a session without an activity row has no facts');

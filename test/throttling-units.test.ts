@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import { translator } from '../src/i18n/translate.js';
-import { basicClientId } from '../src/throttling/client-auth-throttle.js';
-import { createKeyCache } from '../src/throttling/key-cache.js';
+import pino from 'pino';
+import { basicClientId, createClientAuthThrottle, type EndpointContext } from '../src/throttling/client-auth-throttle.js';
+import { createKeyCache, MAX_CACHED_NAME_LENGTH } from '../src/throttling/key-cache.js';
 import { canonicalIp, networkOf } from '../src/throttling/network.js';
 import { delayAfterFailures, policiesFromConfig } from '../src/throttling/policies.js';
 import { retryAfterText, waitText } from '../src/throttling/wait-text.js';
@@ -125,6 +126,15 @@ describe('counter key memo', () => {
     assert.equal(computed, 1);
   });
 
+  test('a long name is computed each time', () => {
+    const cache = createKeyCache(4);
+    let computed = 0;
+    const name = `client.secret\n${'x'.repeat(MAX_CACHED_NAME_LENGTH)}`;
+    cache.get(name, () => `key-${++computed}`);
+    cache.get(name, () => `key-${++computed}`);
+    assert.equal(computed, 2);
+  });
+
   test('a full cache starts again empty instead of growing', () => {
     const cache = createKeyCache(2);
     let computed = 0;
@@ -135,5 +145,35 @@ describe('counter key memo', () => {
     cache.get('c', compute);
     assert.equal(cache.get('a', compute), 'key-4');
     assert.equal(computed, 4);
+  });
+});
+
+describe('client authentication rejections', () => {
+  test('new client ids from one network are reported once', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const throttle = {
+      reserve: async () => ({ allowed: false as const, retryAfterSeconds: 30, scopes: ['client.ip' as const] }),
+      reserveGroups: async () => ({ allowed: false as const, retryAfterSeconds: 30, scopes: ['client.ip' as const] }),
+      close: async () => {},
+    };
+    const guard = createClientAuthThrottle({ throttle, logger, clientAuthPaths: ['/oidc/token'], tokenPath: '/oidc/token' });
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`client-${index}:guess`).toString('base64')}` };
+      const ctx: EndpointContext = {
+        method: 'POST',
+        path: '/oidc/token',
+        ip: `192.0.2.${index + 1}`,
+        status: 404,
+        body: undefined,
+        get: (field) => headers[field] ?? '',
+        set: () => {},
+      };
+      await guard.middleware(ctx, async () => {});
+      statuses.push(ctx.status);
+    }
+    assert.deepEqual(statuses, [429, 429, 429, 429, 429]);
+    assert.equal(lines.length, 1, `expected one warning, got:\n${lines.join('')}`);
   });
 });

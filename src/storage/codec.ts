@@ -26,3 +26,13 @@ export function parseStringArray(text: string, column: string): string[] {
   }
   return parsed;
 }
+
+/**
+ * Tell whether a looked-up text can be stored at all. PostgreSQL text cannot
+ * contain the NUL character and rejects a parameter that does, so a lookup
+ * of such a value (a token or client id decoded from `%00`) finds nothing
+ * without a query, on both databases alike.
+ */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000');
+}

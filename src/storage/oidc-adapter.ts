@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { toJsonText } from './codec.js';
+import { isStorableText, toJsonText } from './codec.js';
 import type { Store } from './database.js';
 import { AlreadyConsumedError } from './errors.js';
 import { createPayloadLookups, type PayloadRow } from './payload-lookups.js';
@@ -198,6 +198,9 @@ function payloadQueries(db: Kysely<DatabaseSchema>) {
 }
 
 async function findLive<P>(query: ReusableQuery<PayloadRow>, model: string, value: string, now: number): Promise<P | undefined> {
+  if (!isStorableText(value)) {
+    return undefined;
+  }
   const row = (await query.run([model, value, now])).rows[0];
   return row === undefined ? undefined : parseStoredPayload<P>(row);
 }

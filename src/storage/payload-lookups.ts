@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { isStorableText } from './codec.js';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema, OidcPayloadsTable } from './schema.js';
 
@@ -73,6 +74,9 @@ export function createPayloadLookups(db: Kysely<DatabaseSchema>): PayloadLookups
 
   return {
     find(model, id, now) {
+      if (!isStorableText(id)) {
+        return Promise.resolve(undefined);
+      }
       return new Promise((resolve, reject) => {
         const lookups = pending.get(id);
         if (lookups !== undefined) {

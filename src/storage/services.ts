@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { parseStringArray, toJsonText } from './codec.js';
+import { isStorableText, parseStringArray, toJsonText } from './codec.js';
 import type { DatabaseSchema, ServicesTable } from './schema.js';
 import type { RoleKind, Service, ServiceInput } from './types.js';
 
@@ -44,6 +44,9 @@ export async function upsertService(db: Db, input: ServiceInput): Promise<Servic
 }
 
 export async function findService(db: Db, clientId: string): Promise<Service | undefined> {
+  if (!isStorableText(clientId)) {
+    return undefined;
+  }
   const row = await db.selectFrom('services').selectAll().where('client_id', '=', clientId).executeTakeFirst();
   return row === undefined ? undefined : toService(row);
 }

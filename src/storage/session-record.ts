@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { isStorableText } from './codec.js';
 import { GRANT_MODEL, toGrantWithRoles, type GrantRoleRow, type GrantWithRoles } from './grant-with-roles.js';
 import { parseStoredPayload, SESSION_MODEL } from './oidc-adapter.js';
 import { PROFILE_COLUMNS } from './person-rows.js';
@@ -16,7 +17,7 @@ export interface SessionRecord<P> {
   grant: GrantWithRoles<P> | undefined;
 }
 
-type SessionRecordRow = { session_payload: string; session_consumed_at: number | null } & { [Column in keyof SessionFactsRow]: SessionFactsRow[Column] | null };
+type SessionRecordRow = { session_record_id: string; session_payload: string; session_consumed_at: number | null } & { [Column in keyof SessionFactsRow]: SessionFactsRow[Column] | null };
 
 /**
  * Build the query of a live Session record by `column` with its activity,
@@ -30,7 +31,7 @@ function selectSessionRecord(db: Kysely<DatabaseSchema>, column: 'id' | 'uid', w
     .leftJoin('session_activity', 'session_activity.session_uid', 'session_record.uid')
     .leftJoin('people', 'people.id', 'session_activity.person_id')
     .leftJoin('session_state', (join) => join.onRef('session_state.session_uid', '=', 'session_activity.session_uid').on('session_state.expires_at', '>', slot(1)))
-    .select(['session_record.payload as session_payload', 'session_record.consumed_at as session_consumed_at'])
+    .select(['session_record.id as session_record_id', 'session_record.payload as session_payload', 'session_record.consumed_at as session_consumed_at'])
     .selectAll('session_activity')
     .select(PROFILE_COLUMNS)
     .select(['session_state.person_id as state_person_id', 'session_state.active_role_id as state_active_role_id', 'session_state.expires_at as state_expires_at'])
@@ -51,13 +52,19 @@ function selectSessionRecord(db: Kysely<DatabaseSchema>, column: 'id' | 'uid', w
  * live record has that id or uid.
  */
 export async function findSessionRecord<P>(db: Kysely<DatabaseSchema>, column: 'id' | 'uid', value: string, now: number, grantId?: string): Promise<SessionRecord<P> | undefined> {
+  if (!isStorableText(value)) {
+    return undefined;
+  }
   const withGrant = grantId !== undefined;
   const query = sharedQuery(db, `session-record-by-${column}${withGrant ? '-with-grant' : ''}`, (slot) => selectSessionRecord(db, column, withGrant, slot));
-  const rows = (await query.run([value, now, SESSION_MODEL, grantId, GRANT_MODEL])).rows as unknown as SessionRecordRow[];
-  const first = rows[0];
+  const found = (await query.run([value, now, SESSION_MODEL, grantId, GRANT_MODEL])).rows as unknown as SessionRecordRow[];
+  const first = found[0];
   if (first === undefined) {
     return undefined;
   }
+  // Two live records can share a uid after racing requests of one browser. The first one is read, as the adapter's
+  // findByUid would, and only its rows count, so the grant's roles are not repeated.
+  const rows = found.filter((row) => row.session_record_id === first.session_record_id);
   const payload = parseStoredPayload<P>({ payload: first.session_payload, consumed_at: first.session_consumed_at });
   const facts = first.session_uid === null ? undefined : toSessionFacts(first as SessionFactsRow);
   const grantRows = withGrant && (first as unknown as Partial<GrantRoleRow>).payload !== null ? (rows as unknown as GrantRoleRow[]) : [];

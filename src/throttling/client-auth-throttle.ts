@@ -83,7 +83,9 @@ export function createClientAuthThrottle(deps: ClientAuthThrottleDeps): ClientAu
     ctx.set('Retry-After', String(retryAfterSeconds));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error: 'temporarily_unavailable', error_description: `too many failed attempts; retry after ${retryAfterSeconds} seconds` };
-    const { report, suppressed } = repeats.check(`${clientId ?? ''}|${canonicalIp(ctx.ip)}`, Date.now());
+    // Keyed by the caller's network alone: client ids in the Basic header are unchecked, and a new one on every
+    // rejected request must not make each rejection an audit row, nor fill the filter's memory with long ids.
+    const { report, suppressed } = repeats.check(networkOf(ctx.ip), Date.now());
     if (report) {
       const details = { surface: 'client_authentication', scopes: scopes.join(','), retryAfterSeconds, suppressedRepeats: suppressed };
       deps.logger.warn({ clientId, ip: ctx.ip, path: ctx.path, ...details }, 'client request rejected: failed-attempt delay running');
