@@ -232,9 +232,9 @@ describe('/metrics under password-hash overload', () => {
     const rejected = statuses.filter((status) => status === 503).length;
     assert.ok(rejected > 0, `expected some 503 answers, got ${statuses.join(', ')}`);
     // The eight attempts are counted on the account before any password is checked, so those beyond its free
-    // failures get 429 while the others are in flight. Each answer is counted under its own outcome.
+    // failures get 429 while the others are in flight. Each response is counted under its own outcome.
     const throttled = statuses.filter((status) => status === 429).length;
-    assert.equal(rejected + throttled + statuses.filter((status) => status === 303).length, answers.length, `unexpected answers: ${statuses.join(', ')}`);
+    assert.equal(rejected + throttled + statuses.filter((status) => status === 303).length, answers.length, `unexpected statuses: ${statuses.join(', ')}`);
 
     const samples = await scrape(propusk.issuer);
     assert.equal(valueOf(samples, 'propusk_logins_total', { outcome: 'overloaded' }), rejected);

@@ -6,11 +6,10 @@ import { startPropusk, type RunningPropusk } from './helpers/propusk-server.js';
 
 /*
  * A token bound to a session has its session checked and then its grant
- * loaded. On userinfo, the token endpoint and introspection one query reads
- * the Session record, the session's facts and the grant with its roles
- * (src/oidc/grant-roles-read.ts, sessions in the database), so neither the
- * session's facts nor the grant costs a query of its own. These tests count
- * the SQL statements of real requests on SQLite.
+ * loaded. With sessions in the database, one query on userinfo, the token
+ * endpoint and introspection reads the Session record, the session's facts
+ * and the grant with its roles (src/oidc/grant-roles-read.ts). These tests
+ * count the SQL statements of real requests on SQLite.
  */
 describe('session check reads the token grant', () => {
   let propusk: RunningPropusk;

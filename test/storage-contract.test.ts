@@ -567,7 +567,7 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         await replaceRoles(store.db, person.id, []);
         assert.deepEqual((await findSessionWithGrant(store.db, 'session-g', 'grant-along-1', now))?.grant?.roles, { personId: person.id, grantRoleId: null, roles: [] });
       });
-      it('session record reads facts and grant, as the separate lookups do', async () => {
+      it('session record matches the separate lookups', async () => {
         const person = await newPerson();
         const { roles } = await replaceRoles(store.db, person.id, [{ kind: 'parent', organizationId: null, className: null, position: null }]);
         const now = Date.now();
@@ -635,7 +635,7 @@ function runStorageContract(name: string, openFreshStore: OpenFreshStore, gate: 
         assert.equal((await sessions.find('s-2'))?.uid, 'uid-2');
       });
 
-      it('find one id as several models in one statement', async () => {
+      it('one statement for several models of an id', async () => {
         const Adapter = createOidcAdapter(store, clock);
         const models = ['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode'];
         const adapters = models.map((model) => new Adapter(model));

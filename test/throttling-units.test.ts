@@ -117,7 +117,7 @@ describe('delay schedule and settings', () => {
 });
 
 describe('counter key memo', () => {
-  test('computes a key once and returns the same key afterwards', () => {
+  test('a key is computed once', () => {
     const cache = createKeyCache(4);
     let computed = 0;
     const compute = () => `key-${++computed}`;
@@ -135,7 +135,7 @@ describe('counter key memo', () => {
     assert.equal(computed, 2);
   });
 
-  test('a full cache starts again empty instead of growing', () => {
+  test('a full cache is emptied', () => {
     const cache = createKeyCache(2);
     let computed = 0;
     const compute = () => `key-${++computed}`;
