@@ -65,8 +65,8 @@ export async function findSessionRecord<P>(db: Kysely<DatabaseSchema>, column: '
   // Two live records can share a uid after racing requests of one browser. The first one is read, as the adapter's
   // findByUid would, and only its rows count, so the grant's roles are not repeated.
   // TODO: which record comes first is arbitrary, so with a stale copy a role switch can fail with invalid_grant until
-  // the session ends. The copy comes from a request that saves the session after another one rotated its id; stopping
-  // it needs that save to see the rotation, which oidc-provider's session handling does not do.
+  // the session ends. The copy comes from a request that saves the session after another one rotated its id. Stopping
+  // it needs that save to see the rotation, and oidc-provider's session handling does not check for one.
   const rows = found.filter((row) => row.session_record_id === first.session_record_id);
   const payload = parseStoredPayload<P>({ payload: first.session_payload, consumed_at: first.session_consumed_at });
   const facts = first.session_uid === null ? undefined : toSessionFacts(first as SessionFactsRow);
