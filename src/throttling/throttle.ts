@@ -92,12 +92,12 @@ export function createThrottle(options: ThrottleOptions): Throttle {
     return key.scope === 'login.account' ? hmacKey(name, key.scope) : keyCache.get(name, () => hmacKey(name, key.scope));
   };
 
-  const undoAll = (counters: CounterStore, keys: readonly CountedKey[]) =>
-    Promise.all(keys.filter((key) => key.policy.countBeforeCheck).map((key) => counters.undo(key.storedKey, key.attemptId, now()))).then(() => undefined);
+  const undoAll = (keys: readonly CountedKey[]) =>
+    Promise.all(keys.filter((key) => key.policy.countBeforeCheck).map((key) => store.undo(key.storedKey, key.attemptId, now()))).then(() => undefined);
 
   /** Count the attempt on every key whose policy counts before the check. When the store fails on one, the counted ones are taken back and the error is raised: no attempt goes through unthrottled. */
-  const countAll = async (counters: CounterStore, keys: readonly CountedKey[], at: number): Promise<CounterHit[]> => {
-    const outcomes = await Promise.allSettled(keys.map((key) => counters.hit(key.storedKey, key.policy, at, key.attemptId)));
+  const countAll = async (keys: readonly CountedKey[], at: number): Promise<CounterHit[]> => {
+    const outcomes = await Promise.allSettled(keys.map((key) => store.hit(key.storedKey, key.policy, at, key.attemptId)));
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failed === undefined) {
       return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<CounterHit>).value);
@@ -107,26 +107,26 @@ export function createThrottle(options: ThrottleOptions): Throttle {
       return outcome?.status === 'fulfilled' && outcome.value.allowed;
     });
     // The store's first error is the one raised and logged by the request; a second one from the undo adds nothing.
-    await undoAll(counters, counted).catch(() => undefined);
+    await undoAll(counted).catch(() => undefined);
     throw failed.reason;
   };
 
   /** The store operations that report an outcome; an empty list writes nothing. */
-  type Operation = (counters: CounterStore) => Promise<unknown>;
+  type Operation = () => Promise<unknown>;
   const settlement = (keys: readonly CountedKey[], outcome: AttemptOutcome | 'release'): Operation[] =>
     keys.flatMap((key): Operation[] => {
       if (outcome === 'release') {
-        return key.policy.countBeforeCheck ? [(counters: CounterStore) => counters.undo(key.storedKey, key.attemptId, now())] : [];
+        return key.policy.countBeforeCheck ? [() => store.undo(key.storedKey, key.attemptId, now())] : [];
       }
       if (outcome === 'failure') {
         // Keys counted before the check already hold this failure. The others count it now, even if another failure started a delay meanwhile.
-        return key.policy.countBeforeCheck ? [] : [(counters: CounterStore) => counters.hit(key.storedKey, key.policy, now(), key.attemptId, true)];
+        return key.policy.countBeforeCheck ? [] : [() => store.hit(key.storedKey, key.policy, now(), key.attemptId, true)];
       }
       // A key that read as having no failures has no counter to reset. A failure that arrived after the read is reset by the next success.
       if (key.policy.resetOnSuccess && (key.policy.countBeforeCheck || (key.failuresBefore ?? 0) > 0)) {
-        return [(counters: CounterStore) => counters.reset(key.storedKey)];
+        return [() => store.reset(key.storedKey)];
       }
-      return key.policy.countBeforeCheck ? [(counters: CounterStore) => counters.undo(key.storedKey, key.attemptId, now())] : [];
+      return key.policy.countBeforeCheck ? [() => store.undo(key.storedKey, key.attemptId, now())] : [];
     });
 
   const allowedAttempt = (keys: readonly CountedKey[]): AllowedAttempt => {
@@ -139,7 +139,7 @@ export function createThrottle(options: ThrottleOptions): Throttle {
       const operations = settlement(keys, outcome);
       if (operations.length > 0) {
         // Issued together, so SQLite's group commit writes them in one commit.
-        await Promise.all(operations.map((operation) => operation(store)));
+        await Promise.all(operations.map((operation) => operation()));
       }
     };
     return { allowed: true, record: (outcome) => settleOnce(outcome), release: () => settleOnce('release') };
@@ -176,10 +176,10 @@ export function createThrottle(options: ThrottleOptions): Throttle {
 
     const counting = all.filter((key) => key.policy.countBeforeCheck);
     if (counting.length > 0) {
-      const hits = await countAll(store, counting, at);
+      const hits = await countAll(counting, at);
       if (hits.some((hit) => !hit.allowed)) {
         // A rejected attempt checks no secret, so it must not count on the keys that let it through.
-        await undoAll(store, counting.filter((_key, index) => hits[index]?.allowed === true));
+        await undoAll(counting.filter((_key, index) => hits[index]?.allowed === true));
       }
       const rejected = hits.flatMap((hit, index) => (hit.allowed ? [] : [{ scope: (counting[index] as CountedKey).scope, blockedUntil: hit.blockedUntil }]));
       if (rejected.length > 0) {
