@@ -49,6 +49,9 @@ export interface SessionFacts extends SessionActivity {
   sessionState: SessionState | undefined;
 }
 
+/** The session state's columns of the session check's row, renamed beside the activity's and the person's. */
+export const SESSION_STATE_COLUMNS = ['session_state.person_id as state_person_id', 'session_state.active_role_id as state_active_role_id', 'session_state.expires_at as state_expires_at'] as const;
+
 /**
  * Build the session check's select: the session's activity row, its person
  * and its unexpired state. Slots: 0 the session uid, 1 now (epoch ms).
@@ -60,7 +63,7 @@ export function selectSessionFacts(db: Db, slot: (index: number) => never) {
     .leftJoin('session_state', (join) => join.onRef('session_state.session_uid', '=', 'session_activity.session_uid').on('session_state.expires_at', '>', slot(1)))
     .selectAll('session_activity')
     .select(PROFILE_COLUMNS)
-    .select(['session_state.person_id as state_person_id', 'session_state.active_role_id as state_active_role_id', 'session_state.expires_at as state_expires_at'])
+    .select(SESSION_STATE_COLUMNS)
     .where('session_activity.session_uid', '=', slot(0));
 }
 

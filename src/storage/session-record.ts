@@ -5,7 +5,7 @@ import { parseStoredPayload, SESSION_MODEL } from './oidc-adapter.js';
 import { PROFILE_COLUMNS } from './person-rows.js';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
-import { toSessionFacts, type SessionFacts, type SessionFactsRow } from './session-activity.js';
+import { SESSION_STATE_COLUMNS, toSessionFacts, type SessionFacts, type SessionFactsRow } from './session-activity.js';
 import { joinGrantWithRoles } from './session-with-grant.js';
 
 /** A Session record as oidc-provider stores it, with what the session check reads about it. */
@@ -34,7 +34,7 @@ function selectSessionRecord(db: Kysely<DatabaseSchema>, column: 'id' | 'uid', w
     .select(['session_record.id as session_record_id', 'session_record.payload as session_payload', 'session_record.consumed_at as session_consumed_at'])
     .selectAll('session_activity')
     .select(PROFILE_COLUMNS)
-    .select(['session_state.person_id as state_person_id', 'session_state.active_role_id as state_active_role_id', 'session_state.expires_at as state_expires_at'])
+    .select(SESSION_STATE_COLUMNS)
     .where('session_record.model', '=', slot(2))
     .where(`session_record.${column}`, '=', slot(0))
     .where((eb) => eb.or([eb('session_record.expires_at', 'is', null), eb('session_record.expires_at', '>', slot(1))]));
