@@ -28,7 +28,7 @@ export interface SessionGuardDeps {
   readRecord?: SessionRecordReader;
 }
 
-/** A reader of a live Session record with the session's facts; undefined when no live record matches. */
+/** A reader of a live Session record with the session's facts. It returns undefined when no live record matches. */
 export type SessionRecordReader = (column: 'id' | 'uid', value: string, now: number) => Promise<{ payload: OidcPayload; facts: SessionFacts | undefined } | undefined>;
 
 /** The facts a lookup read along with the record, and the time it read them at. */

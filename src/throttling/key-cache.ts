@@ -16,7 +16,7 @@ export interface KeyCache {
  * Create a memo of computed counter keys. Services call from a few addresses
  * each (an estimate), so a full cache means requests from many addresses.
  * Emptying it then costs one recomputation per key, and with the name
- * length limit it bounds the memory to a few megabytes.
+ * length limit it bounds the memory to about 3 MB (an estimate).
  */
 export function createKeyCache(maxSize = KEY_CACHE_SIZE): KeyCache {
   const keys = new Map<string, string>();
