@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, sql, type SqliteDatabase } from 'kysely';
+import { lazySync } from '../src/storage/lazy-sync.js';
 import { GroupCommitSqliteDialect } from '../src/storage/sqlite-group-commit.js';
 import { cacheStatements, type ReadonlyAwareStatement } from '../src/storage/sqlite-statement-cache.js';
 
@@ -156,6 +157,51 @@ describe('SQLite group commit', () => {
   test('raw BEGIN outside transaction rejected', async () => {
     await assert.rejects(sql`begin immediate`.execute(db), /outside db\.transaction\(\)/);
     assert.equal(raw.inTransaction, false);
+  });
+
+  const lazyInsert = (id: string, body = 'x') => lazySync(db).insertInto('notes').values({ id, body }).execute();
+  const NORMAL = 'pragma synchronous = normal';
+  const FULL = 'pragma synchronous = full';
+  /** The connection's synchronous setting: 1 is NORMAL, 2 is FULL. */
+  const syncLevel = () => raw.pragma('synchronous', { simple: true });
+
+  test('lazy group commits without sync', async () => {
+    await Promise.all([lazyInsert('l1'), lazyInsert('l2'), lazyInsert('l3')]);
+    assert.equal(executed[0], NORMAL, executed.join('\n'));
+    assert.equal(executed[1], 'begin immediate');
+    assert.deepEqual(executed.slice(-2), ['commit', FULL]);
+    assert.equal(syncLevel(), 2);
+    assert.deepEqual(committedIds(), ['l1', 'l2', 'l3']);
+  });
+
+  test('lone lazy write without sync', async () => {
+    await lazyInsert('alone');
+    assert.deepEqual(executed, [NORMAL, 'insert into "notes" ("id", "body") values (?, ?)', FULL]);
+    assert.equal(syncLevel(), 2);
+  });
+
+  test('one synced write syncs the group', async () => {
+    await Promise.all([lazyInsert('l1'), insert('durable'), lazyInsert('l2')]);
+    assert.equal(commits(), 1, executed.join('\n'));
+    assert.ok(!executed.includes(NORMAL), executed.join('\n'));
+    assert.deepEqual(committedIds(), ['durable', 'l1', 'l2']);
+  });
+
+  test('failed lazy group restores FULL', async () => {
+    await insert('taken');
+    const outcomes = await Promise.allSettled([lazyInsert('new'), lazyInsert('taken')]);
+    assert.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'rejected']);
+    await assert.rejects(lazyInsert('taken'), /UNIQUE constraint failed/);
+    assert.equal(syncLevel(), 2);
+    assert.equal(executed.at(-1), FULL);
+  });
+
+  test('transactions sync with lazy writes', async () => {
+    await db.transaction().execute(async (trx) => {
+      await lazySync<Schema>(trx).insertInto('notes').values({ id: 'in-trx', body: 'x' }).execute();
+    });
+    assert.ok(!executed.includes(NORMAL), executed.join('\n'));
+    assert.deepEqual(committedIds(), ['in-trx']);
   });
 
   test('close commits queued writes', async () => {

@@ -67,7 +67,8 @@ function openSqlite(file: string): Store {
   // FULL syncs the WAL on every commit. better-sqlite3 12 builds SQLite with
   // SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so without this line a reopened WAL file runs NORMAL, which
   // can lose the last commits at a power loss: a consumed code or refresh token would then work
-  // again (docs/decisions/0012-hot-path-costs.md).
+  // again (docs/decisions/0012-hot-path-costs.md). The group commit drops to NORMAL only around
+  // commits of short-lived records (docs/decisions/0018-sync-only-what-must-survive.md).
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);

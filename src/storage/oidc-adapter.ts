@@ -1,11 +1,11 @@
-import type { Kysely } from 'kysely';
 import { isStorableText, toJsonText } from './codec.js';
 import type { Store } from './database.js';
 import { AlreadyConsumedError } from './errors.js';
+import { lazySync } from './lazy-sync.js';
 import { createPayloadLookups, type PayloadRow } from './payload-lookups.js';
-import { reusableQuery, type ReusableQuery } from './reusable-query.js';
+import { payloadQueries, upsertQuery } from './payload-queries.js';
+import type { ReusableQuery } from './reusable-query.js';
 import { StorageError } from '../errors/index.js';
-import type { DatabaseSchema } from './schema.js';
 
 /*
  * Storage for oidc-provider 9 models (sessions, interactions, codes, tokens,
@@ -62,6 +62,27 @@ export const GRANT_BOUND_MODELS: ReadonlySet<string> = new Set([
   'PreAuthorizedCode',
 ]);
 
+/**
+ * Models whose saved records a SQLite commit need not sync by itself
+ * (src/storage/lazy-sync.ts): short-lived records that a power failure may
+ * lose at the cost of a new sign-in or a new token request. A save that marks
+ * a record consumed, every consume and every delete but an interaction's
+ * still sync, and so do models missing here.
+ */
+export const LAZY_SYNC_MODELS: ReadonlySet<string> = new Set([
+  'Session',
+  'Interaction',
+  'Grant',
+  'AuthorizationCode',
+  'AccessToken',
+  'ClientCredentials',
+  'RefreshToken',
+  'PushedAuthorizationRequest',
+]);
+
+/** The model of sign-in interactions, which the provider deletes when one ends. */
+const INTERACTION_MODEL = 'Interaction';
+
 /** The model name of sessions, the only records looked up by uid. */
 export const SESSION_MODEL = 'Session';
 
@@ -75,6 +96,7 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
 ): OidcAdapterClass<P> {
   const db = store.db;
   const queries = payloadQueries(db);
+  const lazyUpsert = upsertQuery(lazySync(db));
   const lookups = createPayloadLookups(db);
 
   return class SqlOidcAdapter implements OidcAdapter<P> {
@@ -89,7 +111,9 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
         throw new StorageError('Client records are not stored by the OIDC payload adapter');
       }
       const now = clock();
-      await queries.upsert.run([
+      const consumed = consumedAt(payload.consumed, now);
+      const upsert = consumed === null && LAZY_SYNC_MODELS.has(this.model) ? lazyUpsert : queries.upsert;
+      await upsert.run([
         this.model,
         id,
         toJsonText(payload),
@@ -97,7 +121,7 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
         stringOrNull(payload.userCode),
         this.model === SESSION_MODEL ? stringOrNull(payload.uid) : null,
         expiresIn === undefined ? null : now + Math.ceil(expiresIn * 1000),
-        consumedAt(payload.consumed, now),
+        consumed,
       ]);
     }
 
@@ -130,7 +154,9 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
     }
 
     async destroy(id: string): Promise<void> {
-      await db.deleteFrom('oidc_payloads').where('model', '=', this.model).where('id', '=', id).execute();
+      // A lost delete of an ended interaction only leaves it until it expires.
+      await (this.model === INTERACTION_MODEL ? lazySync(db) : db)
+        .deleteFrom('oidc_payloads').where('model', '=', this.model).where('id', '=', id).execute();
     }
 
     /** Delete every grant-bound record of the grant, whichever model this adapter serves. */
@@ -144,57 +170,6 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
 export async function deleteExpired(store: Store, now: number): Promise<number> {
   const result = await store.db.deleteFrom('oidc_payloads').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-/**
- * Prepare the queries that run on every provider request, each compiled
- * once per database (see reusableQuery). Slots are numbered in the order of
- * the values that each caller passes.
- */
-function payloadQueries(db: Kysely<DatabaseSchema>) {
-  // Slots: 0 model, 1 the looked-up value, 2 now (epoch ms). Lookups by id go through createPayloadLookups.
-  const findBy = (column: 'user_code' | 'uid'): ReusableQuery<PayloadRow> =>
-    reusableQuery(db, (slot) =>
-      db
-        .selectFrom('oidc_payloads')
-        .selectAll()
-        .where('model', '=', slot(0))
-        .where(column, '=', slot(1))
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', slot(2))])),
-    );
-  return {
-    findBy: { user_code: findBy('user_code'), uid: findBy('uid') },
-    // Slots: the columns in the order of the values below.
-    upsert: reusableQuery(db, (slot) =>
-      db
-        .insertInto('oidc_payloads')
-        .values({
-          model: slot(0),
-          id: slot(1),
-          payload: slot(2),
-          grant_id: slot(3),
-          user_code: slot(4),
-          uid: slot(5),
-          expires_at: slot(6),
-          consumed_at: slot(7),
-        })
-        .onConflict((conflict) =>
-          conflict.columns(['model', 'id']).doUpdateSet((eb) => ({
-            payload: eb.ref('excluded.payload'),
-            grant_id: eb.ref('excluded.grant_id'),
-            user_code: eb.ref('excluded.user_code'),
-            uid: eb.ref('excluded.uid'),
-            expires_at: eb.ref('excluded.expires_at'),
-            // Once consumed, a record stays consumed even if a stale copy is saved again.
-            consumed_at: eb.fn.coalesce('oidc_payloads.consumed_at', 'excluded.consumed_at'),
-          })),
-        ),
-    ),
-    // Slots: 0 now (epoch ms), 1 model, 2 id.
-    consume: reusableQuery(db, (slot) =>
-      db.updateTable('oidc_payloads').set({ consumed_at: slot(0) }).where('model', '=', slot(1)).where('id', '=', slot(2)).where('consumed_at', 'is', null),
-    ),
-  };
 }
 
 async function findLive<P>(query: ReusableQuery<PayloadRow>, model: string, value: string, now: number): Promise<P | undefined> {

@@ -4,6 +4,7 @@ import { PROFILE_COLUMNS, toPersonProfile } from './person-rows.js';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema, PeopleTable, SessionActivityTable } from './schema.js';
 import type { PersonProfile, PersonStatus, SessionState } from './types.js';
+import { lazySync } from './lazy-sync.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -19,7 +20,7 @@ export interface SessionActivity {
 
 /** Create or replace the activity row of a session. */
 export async function recordSessionActivity(db: Db, activity: SessionActivity): Promise<void> {
-  await db
+  await lazySync(db)
     .insertInto('session_activity')
     .values({
       session_uid: activity.sessionUid,
@@ -99,7 +100,7 @@ export function toSessionFacts(row: SessionFactsRow): SessionFacts {
 }
 
 export async function touchSessionActivity(db: Db, sessionUid: string, now: number): Promise<void> {
-  await db.updateTable('session_activity').set({ last_active_at: now }).where('session_uid', '=', sessionUid).execute();
+  await lazySync(db).updateTable('session_activity').set({ last_active_at: now }).where('session_uid', '=', sessionUid).execute();
 }
 
 /** Every session uid known for a person, from the activity rows and from the sessions' role state. */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
 import type { SessionState } from './types.js';
+import { lazySync } from './lazy-sync.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -35,7 +36,7 @@ export async function setActiveRole(
   roleId: string | null,
   expiresAt: number,
 ): Promise<void> {
-  await db
+  await lazySync(db)
     .insertInto('session_state')
     .values({ session_uid: sessionUid, person_id: personId, active_role_id: roleId, expires_at: expiresAt })
     .onConflict((conflict) =>

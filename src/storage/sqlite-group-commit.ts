@@ -11,6 +11,7 @@ import {
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
+import { isLazySync } from './lazy-sync.js';
 import type { ReadonlyAwareStatement } from './sqlite-statement-cache.js';
 import { commitWrites, execute, run, type QueuedWrite } from './sqlite-write-batch.js';
 
@@ -31,6 +32,9 @@ type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
  * Reads run at once. A read issued while writes of other requests wait
  * returns the data without those writes, as if it had run first. None of those
  * writes has returned to its caller yet.
+ *
+ * A group commit of `lazySync` writes only does not sync (src/storage/lazy-sync.ts).
+ * Transactions always sync: SQLite changes `synchronous` only outside one.
  *
  * Kysely transactions (`db.transaction()`) begin IMMEDIATE and keep the
  * connection to themselves, as with Kysely's driver: they start after the
@@ -160,9 +164,9 @@ class GroupCommitDriver implements Driver {
   }
 
   /** Queue a write for the next group commit; the promise settles after that commit. */
-  enqueue(statement: SqliteStatement, parameters: readonly unknown[]): Promise<QueryResult<never>> {
+  enqueue(statement: SqliteStatement, parameters: readonly unknown[], lazySync: boolean): Promise<QueryResult<never>> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ statement, parameters, resolve, reject });
+      this.#queue.push({ statement, parameters, lazySync, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -219,7 +223,7 @@ class Connection implements DatabaseConnection {
     if (isReadonly(statement)) {
       return execute(statement, query.parameters) as QueryResult<R>;
     }
-    return this.#driver.enqueue(statement, query.parameters) as Promise<QueryResult<R>>;
+    return this.#driver.enqueue(statement, query.parameters, isLazySync(query.query)) as Promise<QueryResult<R>>;
   }
 
   /**

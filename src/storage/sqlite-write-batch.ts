@@ -9,6 +9,8 @@ import type { QueryResult, SqliteDatabase, SqliteStatement } from 'kysely';
 export interface QueuedWrite {
   statement: SqliteStatement;
   parameters: readonly unknown[];
+  /** The write needs no sync of its own (src/storage/lazy-sync.ts). */
+  lazySync: boolean;
   resolve(result: QueryResult<never>): void;
   reject(error: unknown): void;
 }
@@ -35,9 +37,32 @@ export function run(database: SqliteDatabase, sql: string): void {
   database.prepare(sql).run([]);
 }
 
-/** Commit `batch`: a lone write by itself, more in one transaction with a savepoint each. Settles every write's promise. */
+/**
+ * Run `commit` with `synchronous = NORMAL` when `lazy`, which in WAL mode
+ * commits without syncing the WAL, and restore FULL afterwards. The
+ * connection runs FULL otherwise (src/storage/database.ts).
+ */
+function withSync<T>(database: SqliteDatabase, lazy: boolean, commit: () => T): T {
+  if (!lazy) return commit();
+  run(database, 'pragma synchronous = normal');
+  try {
+    return commit();
+  } finally {
+    run(database, 'pragma synchronous = full');
+  }
+}
+
+/**
+ * Commit `batch`: a lone write by itself, more in one transaction with a
+ * savepoint each. The commit syncs unless every write of the batch is a lazy
+ * one. Settles every write's promise.
+ */
 export function commitWrites(database: SqliteDatabase, inTransaction: () => boolean, batch: readonly QueuedWrite[]): void {
   if (batch.length === 0) return;
+  withSync(database, batch.every((write) => write.lazySync), () => commitBatchOrWrite(database, inTransaction, batch));
+}
+
+function commitBatchOrWrite(database: SqliteDatabase, inTransaction: () => boolean, batch: readonly QueuedWrite[]): void {
   if (batch.length === 1) {
     const [write] = batch as [QueuedWrite];
     const outcome = attempt(() => execute(write.statement, write.parameters));

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
+import { lazySync } from './lazy-sync.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -69,7 +70,7 @@ export async function hitThrottleCounter(
       end,
       expires_at = case when ${expired} then ${newExpiry} when ${blocked} then throttle_counters.expires_at else ${keptExpiry} end,
       last_attempt = case when ${blocked} then throttle_counters.last_attempt else ${attemptId} end
-    returning blocked_until, last_attempt`.execute(db);
+    returning blocked_until, last_attempt`.execute(lazySync(db));
 
   const row = result.rows[0];
   if (row === undefined) {
@@ -84,7 +85,7 @@ export async function hitThrottleCounter(
  * set the current delay, and that delay stays.
  */
 export async function undoThrottleCounter(db: Db, key: string, attemptId: string, nowMs: number): Promise<void> {
-  await db
+  await lazySync(db)
     .updateTable('throttle_counters')
     .set({
       failures: sql<number>`case when failures > 0 then failures - 1 else 0 end`,
@@ -120,7 +121,7 @@ export async function readThrottleCounters(db: Db, keys: readonly string[], nowM
 }
 
 export async function deleteThrottleCounter(db: Db, key: string): Promise<void> {
-  await db.deleteFrom('throttle_counters').where('counter_key', '=', key).execute();
+  await lazySync(db).deleteFrom('throttle_counters').where('counter_key', '=', key).execute();
 }
 
 /** Delete counters that expired at or before `nowMs` and return how many. */
