@@ -11,7 +11,10 @@ import { redisFailure, reportRedisFailures } from '../src/redis/errors.js';
 import { AlreadyConsumedError } from '../src/storage/errors.js';
 import { migrateToLatest } from '../src/storage/migrations/migrate.js';
 import { openOidcStorage, type OidcStorage } from '../src/storage/redis/oidc-storage.js';
+import { keyLayout } from '../src/storage/redis/keys.js';
+import { createRedisOidcAdapter } from '../src/storage/redis/oidc-adapter.js';
 import { SESSION_SWEEP_GRACE_MS } from '../src/storage/redis/record-writes.js';
+import { defineOidcScripts } from '../src/storage/redis/scripts.js';
 import { openSqliteTestStore, type TestStore } from './helpers/databases.js';
 import { redisAvailable, redisUrl, serviceGate } from './helpers/services.js';
 
@@ -93,6 +96,63 @@ describe('Redis oidc adapter', await serviceGate(redisAvailable), () => {
     assert.equal(await sessions.findByUid('uid-1'), undefined);
     assert.equal(await raw.exists(`${keyPrefix}uid:uid-1`), 0, 'uid index deleted');
     assert.equal(await raw.zscore(`${keyPrefix}exp`, 's-new'), null, 'expiry entry deleted');
+  });
+
+  test('token lookup reads its session along', async () => {
+    // An adapter on a connection of its own, which counts the separate session lookups.
+    const connection = defineOidcScripts(new Redis(redisUrl()));
+    let separateLookups = 0;
+    const findSessionByUid = connection.oidcFindSessionByUid.bind(connection);
+    connection.oidcFindSessionByUid = (...args) => {
+      separateLookups += 1;
+      return findSessionByUid(...args);
+    };
+    const Adapter = createRedisOidcAdapter({ redis: connection, keys: keyLayout(keyPrefix), clock });
+    try {
+      const session = { jti: 's-along', kind: 'Session', uid: 'uid-along', accountId: 'person', exp: Math.floor(now / 1000) + HOUR_S };
+      await new Adapter('Session').upsert('s-along', session, HOUR_S);
+      const tokens = new Adapter('AccessToken');
+      await tokens.upsert('at-along', { jti: 'at-along', kind: 'AccessToken', sessionUid: 'uid-along', accountId: 'person' }, 600);
+
+      assert.equal((await tokens.find('at-along'))?.sessionUid, 'uid-along');
+      assert.equal((await new Adapter('Session').findByUid('uid-along'))?.jti, 's-along');
+      assert.equal(separateLookups, 0, 'the session came with the token');
+
+      assert.equal((await new Adapter('Session').findByUid('uid-along'))?.jti, 's-along');
+      assert.equal(separateLookups, 1, 'taken once');
+
+      await tokens.find('at-along');
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Adapter('Session').destroy('s-along');
+      assert.equal(await new Adapter('Session').findByUid('uid-along'), undefined, 'a later lookup reads Redis again');
+      assert.equal(separateLookups, 2);
+    } finally {
+      connection.disconnect();
+    }
+  });
+
+  test('code lookup keeps consumption and session', async () => {
+    const session = { jti: 's-code', kind: 'Session', uid: 'uid-code', accountId: 'person', exp: Math.floor(now / 1000) + HOUR_S };
+    await storage.adapterFor('Session').upsert('s-code', session, HOUR_S);
+    const codes = storage.adapterFor('AuthorizationCode');
+    await codes.upsert('code-along', { jti: 'code-along', kind: 'AuthorizationCode', sessionUid: 'uid-code', grantId: 'g-code' }, 60);
+    await codes.consume('code-along');
+
+    const found = await codes.find('code-along');
+    assert.equal(typeof found?.consumed, 'number');
+    assert.equal(found?.grantId, 'g-code');
+    assert.equal((await storage.adapterFor('Session').findByUid('uid-code'))?.jti, 's-code');
+  });
+
+  test('token without session reads none', async () => {
+    const tokens = storage.adapterFor('AccessToken');
+    await tokens.upsert('at-alone', { jti: 'at-alone', kind: 'AccessToken', accountId: 'person' }, 600);
+    await tokens.upsert('at-orphan', { jti: 'at-orphan', kind: 'AccessToken', sessionUid: 'uid-missing' }, 600);
+
+    assert.equal((await tokens.find('at-alone'))?.accountId, 'person');
+    assert.equal((await tokens.find('at-orphan'))?.sessionUid, 'uid-missing');
+    assert.equal(await storage.adapterFor('Session').findByUid('uid-missing'), undefined);
+    assert.equal(await tokens.find('at-none'), undefined);
   });
 
   test('sweep an expired session exactly once', async () => {

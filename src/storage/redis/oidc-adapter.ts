@@ -7,6 +7,10 @@ import { CONSUMABLE_MODELS, SESSION_MODEL, type KeyLayout, type ModelKeys } from
 import { decodeRecord } from './record-codec.js';
 import { executeTransaction, queueIndexWrites, queueRecordWrite } from './record-writes.js';
 import type { OidcScriptCommands } from './scripts.js';
+import { createSessionPrefetch } from './session-prefetch.js';
+
+/** Models whose records may name a session (sessionUid), which oidc-provider then looks up by uid. */
+const SESSION_BOUND_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'AuthorizationCode']);
 
 export interface RedisOidcAdapterOptions {
   redis: Redis & OidcScriptCommands;
@@ -28,16 +32,21 @@ export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(opti
   const { redis, keys } = options;
   const clock = options.clock ?? Date.now;
   const call = <T>(operation: string, run: () => Promise<T>) => callRedis(operation, run, options.report);
+  const prefetch = createSessionPrefetch();
+  const sessionPrefix = keys.model(SESSION_MODEL).record('');
+  const uidIndexPrefix = keys.sessionUid('');
 
   return class RedisOidcAdapter implements OidcAdapter<P> {
     readonly model: string;
     readonly #keys: ModelKeys;
     readonly #consumable: boolean;
+    readonly #sessionBound: boolean;
 
     constructor(name: string) {
       this.model = name;
       this.#keys = keys.model(name);
       this.#consumable = CONSUMABLE_MODELS.has(name);
+      this.#sessionBound = SESSION_BOUND_MODELS.has(name);
     }
 
     async upsert(id: string, payload: P, expiresIn?: number): Promise<void> {
@@ -54,12 +63,29 @@ export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(opti
     async find(id: string): Promise<P | undefined> {
       const key = this.#keys.record(id);
       const operation = `${this.model}.find`;
+      if (this.#sessionBound) {
+        return this.#findWithSession(id, key, operation);
+      }
       if (this.#consumable) {
         const [json, consumed] = await call(operation, () => redis.hmget(key, 'p', 'c'));
         return json === null || json === undefined ? undefined : decodeRecord<P>(id, this.model, json, consumed);
       }
       const json = await call(operation, () => redis.get(key));
       return json === null ? undefined : this.#readable(id, json);
+    }
+
+    /** Find a token and read its session along, for the lookup by uid that follows (session-prefetch.ts). */
+    async #findWithSession(id: string, key: string, operation: string): Promise<P | undefined> {
+      const found = await call(operation, () => redis.oidcFindWithSession(key, this.#consumable ? '1' : '0', uidIndexPrefix, sessionPrefix));
+      if (found === null) {
+        return undefined;
+      }
+      const [json, consumed, sessionId, sessionJson] = found;
+      const payload = this.#consumable ? decodeRecord<P>(id, this.model, json, consumed) : this.#readable(id, json);
+      if (payload !== undefined && typeof payload.sessionUid === 'string' && sessionId !== null && sessionJson !== null) {
+        prefetch.remember(payload.sessionUid, sessionId, sessionJson);
+      }
+      return payload;
     }
 
     /** Decode a plain record. A session stays stored past its expiry for the logout sweep (SESSION_SWEEP_GRACE_MS), but is gone for readers. */
@@ -71,12 +97,16 @@ export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(opti
       return payload;
     }
 
-    /** The uid index and the record are read by one script: this lookup runs on every token request bound to a session. */
+    /**
+     * Take the session that a token lookup read along, or else read the uid
+     * index and the record by one script: this lookup runs on every token
+     * request bound to a session.
+     */
     async findByUid(uid: string): Promise<P | undefined> {
       if (this.model !== SESSION_MODEL) {
         return undefined;
       }
-      const found = await call('Session.findByUid', () => redis.oidcFindSessionByUid(keys.sessionUid(uid), this.#keys.record('')));
+      const found = prefetch.take(uid) ?? (await call('Session.findByUid', () => redis.oidcFindSessionByUid(keys.sessionUid(uid), sessionPrefix)));
       const payload = found === null ? undefined : this.#readable(found[0], found[1]);
       return payload?.uid === uid ? payload : undefined;
     }

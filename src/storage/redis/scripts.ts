@@ -33,6 +33,36 @@ end
 return {id, value}
 `;
 
+/**
+ * Find a token and, when it names a session, that session by uid, in one
+ * round trip. ARGV[1] is 1 when the record is a hash with the consumption
+ * time in field c. Returns {JSON, consumed, session id, session JSON}, with
+ * false for each missing part, or nil when the token is missing.
+ */
+const FIND_WITH_SESSION = `
+local value, consumed
+if ARGV[1] == '1' then
+  local fields = redis.call('HMGET', KEYS[1], 'p', 'c')
+  value, consumed = fields[1], fields[2]
+else
+  value = redis.call('GET', KEYS[1])
+end
+if not value then
+  return nil
+end
+local ok, payload = pcall(cjson.decode, value)
+if ok and type(payload) == 'table' and type(payload.sessionUid) == 'string' then
+  local id = redis.call('GET', ARGV[2] .. payload.sessionUid)
+  if id then
+    local session = redis.call('GET', ARGV[3] .. id)
+    if session then
+      return {value, consumed or false, id, session}
+    end
+  end
+end
+return {value, consumed or false, false, false}
+`;
+
 /** Delete a session, its uid index entry (when it still points to this id) and its expiry entry. */
 const DESTROY_SESSION = `
 local value = redis.call('GET', KEYS[1])
@@ -93,6 +123,12 @@ return expired
 export interface OidcScriptCommands {
   oidcConsume(recordKey: string, consumedAt: number): Promise<number>;
   oidcFindSessionByUid(uidIndexKey: string, recordPrefix: string): Promise<[string, string] | null>;
+  oidcFindWithSession(
+    recordKey: string,
+    isHash: '0' | '1',
+    uidIndexPrefix: string,
+    sessionPrefix: string,
+  ): Promise<[string, string | null, string | null, string | null] | null>;
   oidcDestroySession(recordKey: string, expiryKey: string, id: string, uidIndexPrefix: string): Promise<number>;
   oidcRevokeGrant(grantIndexKey: string, memberPrefix: string): Promise<number>;
   oidcTakeExpiredSessions(expiryKey: string, now: number, limit: number, recordPrefix: string, uidIndexPrefix: string): Promise<string[]>;
@@ -102,6 +138,7 @@ export interface OidcScriptCommands {
 export function defineOidcScripts(redis: Redis): Redis & OidcScriptCommands {
   redis.defineCommand('oidcConsume', { numberOfKeys: 1, lua: CONSUME });
   redis.defineCommand('oidcFindSessionByUid', { numberOfKeys: 1, lua: FIND_SESSION_BY_UID });
+  redis.defineCommand('oidcFindWithSession', { numberOfKeys: 1, lua: FIND_WITH_SESSION });
   redis.defineCommand('oidcDestroySession', { numberOfKeys: 2, lua: DESTROY_SESSION });
   redis.defineCommand('oidcRevokeGrant', { numberOfKeys: 1, lua: REVOKE_GRANT });
   redis.defineCommand('oidcTakeExpiredSessions', { numberOfKeys: 1, lua: TAKE_EXPIRED_SESSIONS });
