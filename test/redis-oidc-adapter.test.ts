@@ -99,7 +99,7 @@ describe('Redis oidc adapter', await serviceGate(redisAvailable), () => {
   });
 
   test('token lookup reads its session along', async () => {
-    // An adapter on a connection of its own, which counts the separate session lookups.
+    // An adapter on a connection of its own, which counts the separate session lookups, in a request that the test names.
     const connection = defineOidcScripts(new Redis(redisUrl()));
     let separateLookups = 0;
     const findSessionByUid = connection.oidcFindSessionByUid.bind(connection);
@@ -107,25 +107,35 @@ describe('Redis oidc adapter', await serviceGate(redisAvailable), () => {
       separateLookups += 1;
       return findSessionByUid(...args);
     };
-    const Adapter = createRedisOidcAdapter({ redis: connection, keys: keyLayout(keyPrefix), clock });
+    let request: object | undefined = {};
+    const Adapter = createRedisOidcAdapter({ redis: connection, keys: keyLayout(keyPrefix), clock, currentRequest: () => request });
+    const sessions = new Adapter('Session');
     try {
       const session = { jti: 's-along', kind: 'Session', uid: 'uid-along', accountId: 'person', exp: Math.floor(now / 1000) + HOUR_S };
-      await new Adapter('Session').upsert('s-along', session, HOUR_S);
+      await sessions.upsert('s-along', session, HOUR_S);
       const tokens = new Adapter('AccessToken');
       await tokens.upsert('at-along', { jti: 'at-along', kind: 'AccessToken', sessionUid: 'uid-along', accountId: 'person' }, 600);
 
       assert.equal((await tokens.find('at-along'))?.sessionUid, 'uid-along');
-      assert.equal((await new Adapter('Session').findByUid('uid-along'))?.jti, 's-along');
+      assert.equal((await sessions.findByUid('uid-along'))?.jti, 's-along');
       assert.equal(separateLookups, 0, 'the session came with the token');
 
-      assert.equal((await new Adapter('Session').findByUid('uid-along'))?.jti, 's-along');
+      assert.equal((await sessions.findByUid('uid-along'))?.jti, 's-along');
       assert.equal(separateLookups, 1, 'taken once');
 
+      // Another request never gets the copy that this one read: after a logout it finds no session.
       await tokens.find('at-along');
-      await new Promise((resolve) => setImmediate(resolve));
-      await new Adapter('Session').destroy('s-along');
-      assert.equal(await new Adapter('Session').findByUid('uid-along'), undefined, 'a later lookup reads Redis again');
+      await sessions.destroy('s-along');
+      request = {};
+      assert.equal(await sessions.findByUid('uid-along'), undefined);
       assert.equal(separateLookups, 2);
+
+      // Outside a provider request nothing is kept.
+      request = undefined;
+      await sessions.upsert('s-along', session, HOUR_S);
+      await tokens.find('at-along');
+      assert.equal((await sessions.findByUid('uid-along'))?.jti, 's-along');
+      assert.equal(separateLookups, 3);
     } finally {
       connection.disconnect();
     }

@@ -28,6 +28,8 @@ export interface CheckedSession {
  * while a request runs therefore takes effect from the next request.
  */
 export interface RequestFacts {
+  /** Return the context of the provider request being served, or undefined outside one. */
+  currentRequest(): object | undefined;
   /** Keep what the session check just read. Outside a provider request it does nothing. */
   remember(checked: CheckedSession): void;
   /** Take the person `personId` kept earlier in the request `ctx`, if any. */
@@ -64,6 +66,7 @@ export function createRequestFacts(): RequestFacts {
   const expectedGrants = requestSlot<{ sessionUid: string; grantId: string }>();
   const grantsRead = requestSlot<{ grantId: string; found: GrantWithRoles<OidcPayload> | undefined }>();
   return {
+    currentRequest: () => Provider.ctx,
     remember(checked) {
       // The context of the provider request this code runs in; undefined outside one.
       const ctx = Provider.ctx;

@@ -148,7 +148,14 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   const requestFacts = createRequestFacts();
   const throttle = await openThrottle({ config, store, cookieKeys: parts.keys.cookieKeys, logger });
   app.addHook('onClose', async () => throttle.close());
-  const oidcStorage = await openOidcStorage({ store, redisUrl: config.redisUrl, redisSentinel: config.redisSentinel, redisPrefix: config.redisPrefix, logger });
+  const oidcStorage = await openOidcStorage({
+    store,
+    redisUrl: config.redisUrl,
+    redisSentinel: config.redisSentinel,
+    redisPrefix: config.redisPrefix,
+    logger,
+    currentRequest: requestFacts.currentRequest,
+  });
   const guardSessions = createSessionAdapterGuard({
     db: store.db,
     lifetimes: sessionLifetimes(config),

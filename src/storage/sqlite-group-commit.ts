@@ -26,8 +26,8 @@ type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
  * in a queue until the event loop's check phase. Then one transaction runs
  * every queued write, each inside a savepoint, and commits them with one sync.
  * A write's promise settles only after that commit, so a caller never sees
- * a write succeed before it is on disk. One write's error rolls back its
- * savepoint and reaches only its caller.
+ * a write succeed before it is committed (and synced, unless lazy). One
+ * write's error rolls back its savepoint and reaches only its caller.
  *
  * Reads run at once. A read issued while writes of other requests wait
  * returns the data without those writes, as if it had run first. None of those

@@ -66,7 +66,7 @@ function commitBatchOrWrite(database: SqliteDatabase, inTransaction: () => boole
   if (batch.length === 1) {
     const [write] = batch as [QueuedWrite];
     const outcome = attempt(() => execute(write.statement, write.parameters));
-    // In autocommit mode the write is on disk when it returns; an open transaction here means it is not.
+    // In autocommit mode the write is committed when it returns; an open transaction here means it is not.
     settle(write, outcome.ok && inTransaction() ? { ok: false, error: new Error('a transaction outside Kysely is open, so the write was not committed') } : outcome);
     return;
   }

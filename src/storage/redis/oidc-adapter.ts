@@ -19,6 +19,8 @@ export interface RedisOidcAdapterOptions {
   clock?: () => number;
   /** Receives every failed command, for the log. */
   report?: RedisFailureReport;
+  /** The context of the provider request being served, which keeps the sessions read along with tokens (session-prefetch.ts). */
+  currentRequest?: () => object | undefined;
 }
 
 /**
@@ -32,7 +34,7 @@ export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(opti
   const { redis, keys } = options;
   const clock = options.clock ?? Date.now;
   const call = <T>(operation: string, run: () => Promise<T>) => callRedis(operation, run, options.report);
-  const prefetch = createSessionPrefetch();
+  const prefetch = createSessionPrefetch(options.currentRequest ?? (() => undefined));
   const sessionPrefix = keys.model(SESSION_MODEL).record('');
   const uidIndexPrefix = keys.sessionUid('');
 

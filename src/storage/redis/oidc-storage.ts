@@ -60,6 +60,8 @@ export interface OidcStorageParts {
   redisPrefix: string;
   logger: Logger;
   clock?: () => number;
+  /** The context of the provider request being served; without it the Redis adapter reads a token's session with a second round trip. */
+  currentRequest?: () => object | undefined;
 }
 
 /** Open the storage of oidc-provider's records, connecting to Redis first when it is configured. */
@@ -78,7 +80,13 @@ export async function openOidcStorage(parts: OidcStorageParts): Promise<OidcStor
   const redis = defineOidcScripts(await openRedisClient(parts.redisUrl, parts.logger, 'oidc', parts.redisSentinel));
   const keys = keyLayout(`${parts.redisPrefix}oidc:`);
   const report = reportRedisFailures(parts.logger, 'oidc');
-  const RedisAdapter = createRedisOidcAdapter<OidcPayload>({ redis, keys, report, ...(parts.clock === undefined ? {} : { clock: parts.clock }) });
+  const RedisAdapter = createRedisOidcAdapter<OidcPayload>({
+    redis,
+    keys,
+    report,
+    ...(parts.clock === undefined ? {} : { clock: parts.clock }),
+    ...(parts.currentRequest === undefined ? {} : { currentRequest: parts.currentRequest }),
+  });
   return {
     adapterFor(model) {
       const [own, other] = REDIS_MODELS.has(model) ? [new RedisAdapter(model), new SqlAdapter(model)] : [new SqlAdapter(model), new RedisAdapter(model)];
