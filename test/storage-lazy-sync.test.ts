@@ -1,6 +1,6 @@
 // Which writes of a real SQLite store commit without a sync of their own
-// (src/storage/lazy-sync.ts, docs/decisions/0018-sync-only-what-must-survive.md):
-// short-lived records do; consuming, revoking and everything else syncs.
+// (src/storage/lazy-sync.ts, docs/decisions/0018-sync-only-what-must-survive.md).
+// Short-lived records do, while consuming, revoking and everything else syncs.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';

@@ -101,8 +101,8 @@ export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(opti
 
     /**
      * Take the session that a token lookup read along, or else read the uid
-     * index and the record by one script: this lookup runs on every token
-     * request bound to a session.
+     * index and the record by one script, because this lookup runs on every
+     * token request bound to a session.
      */
     async findByUid(uid: string): Promise<P | undefined> {
       if (this.model !== SESSION_MODEL) {

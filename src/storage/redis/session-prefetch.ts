@@ -4,7 +4,7 @@
  * by uid right after it finds the token, and takes it from here instead of
  * making a second round trip. Entries are kept per provider request, in a
  * WeakMap keyed on the request's context, and each is taken at most once, so
- * no request sees a copy that another request read. Outside a provider
+ * no request gets a copy that another request read. Outside a provider
  * request (`currentRequest` returns undefined) nothing is kept.
  */
 export interface SessionPrefetch {
