@@ -72,10 +72,11 @@ export interface RoleBindingLifetimes {
  * Bind a role to a grant and make it the session's active role, in one
  * transaction. The grant must be the one the service's tokens come from.
  *
- * TODO: this transaction syncs the SQLite WAL once per login although both
- * writes are lazy ones (docs/decisions/0018-sync-only-what-must-survive.md):
- * SQLite cannot change `synchronous` inside a transaction, and the driver
- * cannot tell a lazy transaction before its BEGIN.
+ * TODO: this transaction syncs the SQLite WAL once per login, although both
+ * writes hold short-lived state that decision 18 lets other commits leave
+ * unsynced (docs/decisions/0018-sync-only-what-must-survive.md). SQLite
+ * cannot change `synchronous` inside a transaction, and the driver cannot
+ * tell a lazy transaction before its BEGIN.
  */
 export async function bindRole(
   db: Kysely<DatabaseSchema>,

@@ -1,13 +1,12 @@
 import { expressionBuilder, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { DatabaseSchema } from './schema.js';
 import type { GrantRole } from './types.js';
-import { lazySync } from './lazy-sync.js';
 
 type Db = Kysely<DatabaseSchema>;
 
 /** Record the role that a grant, and so every token issued from it, carries. Rebinding replaces it. */
 export async function bindGrantRole(db: Db, binding: GrantRole): Promise<void> {
-  await lazySync(db)
+  await db
     .insertInto('grant_roles')
     .values({
       grant_id: binding.grantId,

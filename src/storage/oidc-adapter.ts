@@ -155,8 +155,8 @@ export function createOidcAdapter<P extends OidcPayloadFields = OidcPayload>(
 
     async destroy(id: string): Promise<void> {
       // A lost delete of an ended interaction only leaves it until it expires.
-      await (this.model === INTERACTION_MODEL ? lazySync(db) : db)
-        .deleteFrom('oidc_payloads').where('model', '=', this.model).where('id', '=', id).execute();
+      const handle = this.model === INTERACTION_MODEL ? lazySync(db) : db;
+      await handle.deleteFrom('oidc_payloads').where('model', '=', this.model).where('id', '=', id).execute();
     }
 
     /** Delete every grant-bound record of the grant, whichever model this adapter serves. */

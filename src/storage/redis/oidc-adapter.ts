@@ -70,10 +70,15 @@ export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(opti
       }
       if (this.#consumable) {
         const [json, consumed] = await call(operation, () => redis.hmget(key, 'p', 'c'));
-        return json === null || json === undefined ? undefined : decodeRecord<P>(id, this.model, json, consumed);
+        return json === null || json === undefined ? undefined : this.#decode(id, json, consumed);
       }
       const json = await call(operation, () => redis.get(key));
-      return json === null ? undefined : this.#readable(id, json);
+      return json === null ? undefined : this.#decode(id, json, null);
+    }
+
+    /** Decode a found record: a consumable one with its consumption time from field c, any other as #readable does. */
+    #decode(id: string, json: string, consumed: string | null | undefined): P | undefined {
+      return this.#consumable ? decodeRecord<P>(id, this.model, json, consumed) : this.#readable(id, json);
     }
 
     /** Find a token and read its session along, for the lookup by uid that follows (session-prefetch.ts). */
@@ -83,7 +88,7 @@ export function createRedisOidcAdapter<P extends OidcPayload = OidcPayload>(opti
         return undefined;
       }
       const [json, consumed, sessionId, sessionJson] = found;
-      const payload = this.#consumable ? decodeRecord<P>(id, this.model, json, consumed) : this.#readable(id, json);
+      const payload = this.#decode(id, json, consumed);
       if (payload !== undefined && typeof payload.sessionUid === 'string' && sessionId !== null && sessionJson !== null) {
         prefetch.remember(payload.sessionUid, sessionId, sessionJson);
       }
