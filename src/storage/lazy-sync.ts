@@ -7,8 +7,8 @@ import type { Kysely, KyselyPlugin, OperationNode, PluginTransformQueryArgs, Plu
  * With `synchronous = FULL` every commit syncs the WAL. Under the login
  * benchmark on the 2-core development VM the median commit took 0.33 ms of
  * wall time with every commit synced, and 0.06 ms once most of them were
- * not. Most writes of a login or a token request create short-lived state: an interaction, a
- * code, a token, a session, a throttle count. Losing one of them in a power
+ * not. Most writes of a login or a token request create short-lived state:
+ * an interaction, a code, a token, a session, a throttle count. Losing one of them in a power
  * failure costs availability (a person signs in again, a service requests new
  * tokens), not security. A write that consumes, revokes, deletes or changes
  * lasting data keeps its sync: a consumed code or refresh token, a logout, a
@@ -18,7 +18,8 @@ import type { Kysely, KyselyPlugin, OperationNode, PluginTransformQueryArgs, Plu
  * group of writes without its own sync when every write in it is marked
  * (src/storage/sqlite-group-commit.ts). A Kysely transaction always syncs.
  * SQLite appends the WAL in order, so the next synced commit or checkpoint
- * syncs the unsynced ones before it too. PostgreSQL ignores the mark and syncs every commit.
+ * syncs the unsynced ones before it too. PostgreSQL ignores the mark and
+ * commits as its `synchronous_commit` setting says.
  */
 
 const marked = new WeakSet<OperationNode>();

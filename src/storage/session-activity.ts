@@ -1,10 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import { fromFlag, toFlag } from './codec.js';
 import { PROFILE_COLUMNS, toPersonProfile } from './person-rows.js';
+import { lazySync } from './lazy-sync.js';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema, PeopleTable, SessionActivityTable } from './schema.js';
 import type { PersonProfile, PersonStatus, SessionState } from './types.js';
-import { lazySync } from './lazy-sync.js';
 
 type Db = Kysely<DatabaseSchema>;
 

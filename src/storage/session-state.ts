@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
+import { lazySync } from './lazy-sync.js';
 import { sharedQuery } from './reusable-query.js';
 import type { DatabaseSchema } from './schema.js';
 import type { SessionState } from './types.js';
-import { lazySync } from './lazy-sync.js';
 
 type Db = Kysely<DatabaseSchema>;
 

@@ -33,8 +33,9 @@ type CompileQuery = Parameters<NonNullable<Driver['savepoint']>>[2];
  * returns the data without those writes, as if it had run first. None of those
  * writes has returned to its caller yet.
  *
- * A group commit of `lazySync` writes only does not sync (src/storage/lazy-sync.ts).
- * Transactions always sync: SQLite changes `synchronous` only outside one.
+ * A group commit whose writes all come from `lazySync` handles does not sync
+ * (src/storage/lazy-sync.ts). Transactions always sync, because SQLite
+ * changes `synchronous` only outside one.
  *
  * Kysely transactions (`db.transaction()`) begin IMMEDIATE and keep the
  * connection to themselves, as with Kysely's driver: they start after the
