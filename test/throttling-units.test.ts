@@ -157,7 +157,7 @@ describe('client authentication rejections', () => {
       reserveGroups: async () => ({ allowed: false as const, retryAfterSeconds: 30, scopes: ['client.ip' as const] }),
       close: async () => {},
     };
-    const guard = createClientAuthThrottle({ throttle, logger, clientAuthPaths: ['/oidc/token'], tokenPath: '/oidc/token' });
+    const guard = createClientAuthThrottle({ throttle, logger, clientAuthPaths: ['/oidc/token'], tokenPath: '/oidc/token', isRegisteredClient: async () => false });
     const statuses: number[] = [];
     for (let index = 0; index < 5; index += 1) {
       const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`client-${index}:guess`).toString('base64')}` };

@@ -3,6 +3,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/events.js';
 import { createClientAuthThrottle, type Throttle } from '../throttling/index.js';
+import type { ClientDirectory } from './clients.js';
 import { ROUTES } from './scopes.js';
 
 /** The endpoints where a client secret is checked; the token endpoint also checks codes and refresh tokens. */
@@ -15,8 +16,14 @@ const CLIENT_AUTH_PATHS: readonly string[] = [ROUTES.token, ROUTES.introspection
  * or token is checked. The `*.error` events tell the middleware afterwards which
  * OAuth error a rejected request got, whatever format the response had.
  */
-export function installClientAuthThrottle(provider: Provider, deps: { throttle: Throttle; logger: Logger; audit?: AuditLog }): void {
-  const guard = createClientAuthThrottle({ ...deps, clientAuthPaths: CLIENT_AUTH_PATHS, tokenPath: ROUTES.token });
+export function installClientAuthThrottle(provider: Provider, deps: { throttle: Throttle; logger: Logger; audit?: AuditLog; clients: ClientDirectory }): void {
+  const { clients, ...throttleDeps } = deps;
+  const guard = createClientAuthThrottle({
+    ...throttleDeps,
+    clientAuthPaths: CLIENT_AUTH_PATHS,
+    tokenPath: ROUTES.token,
+    isRegisteredClient: async (clientId) => (await clients.metadata(clientId)) !== undefined,
+  });
   provider.use((ctx, next) => guard.middleware(ctx, next));
   const noteError = (ctx: KoaContextWithOIDC, error: unknown) => guard.noteError(ctx, error);
   provider.on('grant.error', noteError);

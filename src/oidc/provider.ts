@@ -129,7 +129,7 @@ export function createProvider(parts: ProviderParts): Provider {
   listenForAuditEvents(provider, parts.audit);
   // First of the provider.use middleware, so that it also responds for the throttle's Redis failures.
   installStorageGate(provider, { available: parts.oidcStorage.available, retryAfterSeconds: REDIS_RETRY_AFTER_SECONDS, renderError: createRenderError(config.demo) });
-  installClientAuthThrottle(provider, { throttle: parts.throttle, logger, audit: parts.audit });
+  installClientAuthThrottle(provider, { throttle: parts.throttle, logger, audit: parts.audit, clients });
   installFormActionPolicy(provider);
   // Registered after the form-action policy, whose check then runs on this page.
   provider.use(createAnonymousLogoutPage(config.demo));

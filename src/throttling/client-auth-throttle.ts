@@ -24,6 +24,8 @@ export interface ClientAuthThrottleDeps {
   clientAuthPaths: readonly string[];
   /** Path of the token endpoint, where codes and refresh tokens are checked too. */
   tokenPath: string;
+  /** True when a service with this client id is registered. */
+  isRegisteredClient(clientId: string): Promise<boolean>;
 }
 
 export interface ClientAuthThrottle {
@@ -107,7 +109,10 @@ export function createClientAuthThrottle(deps: ClientAuthThrottleDeps): ClientAu
         await next();
         return;
       }
-      const clientId = basicClientId(ctx.get('authorization'));
+      const headerClientId = basicClientId(ctx.get('authorization'));
+      // Only a registered service gets counters of its own. No secret exists for an unknown client id, and an id
+      // that is new on every guess would otherwise add a counter row per request.
+      const clientId = headerClientId !== undefined && (await deps.isRegisteredClient(headerClientId)) ? headerClientId : undefined;
       const addressKeys: ThrottleKey[] = [
         { scope: 'client.ip', id: canonicalIp(ctx.ip) },
         { scope: 'client.network', id: networkOf(ctx.ip) },
@@ -121,7 +126,7 @@ export function createClientAuthThrottle(deps: ClientAuthThrottleDeps): ClientAu
       const grantKeys: ThrottleKey[] = clientId !== undefined && ctx.path === deps.tokenPath ? [{ scope: 'client.grant', id: serviceKey }] : [];
       const reservation = await deps.throttle.reserveGroups(grantKeys.length === 0 ? [authKeys] : [authKeys, grantKeys]);
       if (!reservation.allowed) {
-        await reject(ctx, clientId, reservation.retryAfterSeconds, reservation.scopes);
+        await reject(ctx, headerClientId, reservation.retryAfterSeconds, reservation.scopes);
         return;
       }
       const [auth, grantAttempt] = reservation.attempts as [AllowedAttempt, AllowedAttempt | undefined];
