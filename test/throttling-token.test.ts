@@ -73,23 +73,26 @@ function runTokenSuite(name: string, database: () => Promise<{ url?: string; dro
       await schema?.drop();
     });
 
-    test('unknown client ids add no service counters', async () => {
+    test('unknown client ids share one counter per network', async () => {
       const serviceCounters = async () => {
         const result = await sql<{ n: number | string }>`select count(*) as n from throttle_counters where counter_key like 'client.secret:%'`.execute(propusk.runtime.store.db);
         return Number(result.rows[0]?.n);
       };
       const before = await serviceCounters();
-      // Each guess names a new client id and comes from a network of its own, so no address delay stops it.
-      for (let i = 1; i <= 3; i += 1) {
-        const answer = await tokenRequest(propusk.issuer, basic(`no-such-service-${i}`, 'guess'), junkRefresh, 'application/json', `100.64.${i}.1`);
+      // Every guess names a new client id, and all of them come from one network.
+      const network = '100.64.1.1';
+      for (let i = 1; i <= CLIENT_FREE + 1; i += 1) {
+        const answer = await tokenRequest(propusk.issuer, basic(`no-such-service-${i}`, 'guess'), junkRefresh, 'application/json', network);
         assert.equal(answer.status, 401, `guess ${i}: ${answer.text}`);
         assert.match(answer.text, /invalid_client/);
       }
-      assert.equal(await serviceCounters(), before, 'no counter row per unknown client id');
+      assert.equal(await serviceCounters(), before + 1, 'one counter row for all the unknown ids');
+      const delayed = await tokenRequest(propusk.issuer, basic('no-such-service-next', 'guess'), junkRefresh, 'application/json', network);
+      assert.equal(delayed.status, 429, 'delayed after as many failures as a registered service');
 
-      const wrongSecret = await tokenRequest(propusk.issuer, basic('zhurnal', 'guess'), junkRefresh, 'application/json', '100.64.9.1');
-      assert.equal(wrongSecret.status, 401, wrongSecret.text);
-      assert.equal(await serviceCounters(), before + 1, 'a registered service gets its counter');
+      const wrongSecret = await tokenRequest(propusk.issuer, basic('zhurnal', 'guess'), junkRefresh, 'application/json', network);
+      assert.equal(wrongSecret.status, 401, `a registered service is counted apart: ${wrongSecret.text}`);
+      assert.equal(await serviceCounters(), before + 2, 'a registered service gets a counter of its own');
     });
 
     test('guessing a client secret gets 429 with Retry-After, even with the right one', async () => {

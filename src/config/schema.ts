@@ -166,7 +166,7 @@ export const settings = {
   ),
   PROPUSK_THROTTLE_CLIENT_FREE_FAILURES: setting(
     failureCount.default(10),
-    'Failed client authentications (a wrong client secret) per service at the token, introspection, revocation and pushed authorization endpoints without delay; a success starts the count again. A client id that names no registered service counts only against the caller\'s address and network.',
+    'Failed client authentications (a wrong client secret) per service at the token, introspection, revocation and pushed authorization endpoints without delay; a success starts the count again. Client ids that name no registered service share one count per network.',
   ),
   PROPUSK_THROTTLE_CLIENT_GRANT_FREE_FAILURES: setting(
     failureCount.default(1000),

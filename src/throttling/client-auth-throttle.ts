@@ -110,8 +110,9 @@ export function createClientAuthThrottle(deps: ClientAuthThrottleDeps): ClientAu
         return;
       }
       const headerClientId = basicClientId(ctx.get('authorization'));
-      // Only a registered service gets counters of its own. No secret exists for an unknown client id, and an id
-      // that is new on every guess would otherwise add a counter row per request.
+      // Only a registered service has a counter of its own. All unknown client ids from one network share one,
+      // whose key has an empty id, which no service has. So an id that is new on every guess adds no row, and
+      // the guesses are delayed after as many failures as a service's would be.
       const clientId = headerClientId !== undefined && (await deps.isRegisteredClient(headerClientId)) ? headerClientId : undefined;
       const addressKeys: ThrottleKey[] = [
         { scope: 'client.ip', id: canonicalIp(ctx.ip) },
@@ -122,7 +123,7 @@ export function createClientAuthThrottle(deps: ClientAuthThrottleDeps): ClientAu
       const serviceKey = `${clientId ?? ''}|${networkOf(ctx.ip)}`;
       // Codes and refresh tokens are counted per service only when it names itself in the header,
       // so a stranger's junk cannot delay a public client's token requests.
-      const authKeys = clientId === undefined ? addressKeys : [...addressKeys, { scope: 'client.secret' as const, id: serviceKey }];
+      const authKeys = headerClientId === undefined ? addressKeys : [...addressKeys, { scope: 'client.secret' as const, id: serviceKey }];
       const grantKeys: ThrottleKey[] = clientId !== undefined && ctx.path === deps.tokenPath ? [{ scope: 'client.grant', id: serviceKey }] : [];
       const reservation = await deps.throttle.reserveGroups(grantKeys.length === 0 ? [authKeys] : [authKeys, grantKeys]);
       if (!reservation.allowed) {
