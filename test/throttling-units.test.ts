@@ -176,4 +176,18 @@ describe('client authentication rejections', () => {
     assert.deepEqual(statuses, [429, 429, 429, 429, 429]);
     assert.equal(lines.length, 1, `expected one warning, got:\n${lines.join('')}`);
   });
+
+  test('long client id cut in the log', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const rejection = { allowed: false as const, retryAfterSeconds: 30, scopes: ['client.ip' as const] };
+    const throttle = { reserve: async () => rejection, reserveGroups: async () => rejection, close: async () => {} };
+    const guard = createClientAuthThrottle({ throttle, logger, clientAuthPaths: ['/oidc/token'], tokenPath: '/oidc/token', isRegisteredClient: async () => false });
+    const headers: Record<string, string> = { authorization: `Basic ${Buffer.from(`${'x'.repeat(5000)}:guess`).toString('base64')}` };
+    const ctx: EndpointContext = { method: 'POST', path: '/oidc/token', ip: '192.0.2.9', status: 404, body: undefined, get: (field) => headers[field] ?? '', set: () => {} };
+    await guard.middleware(ctx, async () => {});
+    assert.equal(ctx.status, 429);
+    const logged = (JSON.parse(lines[0] ?? '{}') as { clientId?: string }).clientId;
+    assert.equal(logged, 'x'.repeat(128));
+  });
 });

@@ -58,6 +58,9 @@ export function basicClientId(authorization: string): string | undefined {
   }
 }
 
+/** Client ids are short keys; a longer id from the Basic header is cut to this length in the log line. */
+const MAX_LOGGED_CLIENT_ID_LENGTH = 128;
+
 type Outcome = 'success' | 'invalid_client' | 'invalid_grant' | 'other';
 
 function settle(attempt: AllowedAttempt | undefined, outcome: 'success' | 'failure' | 'release'): Promise<void> {
@@ -90,7 +93,8 @@ export function createClientAuthThrottle(deps: ClientAuthThrottleDeps): ClientAu
     const { report, suppressed } = repeats.check(networkOf(ctx.ip), Date.now());
     if (report) {
       const details = { surface: 'client_authentication', scopes: scopes.join(','), retryAfterSeconds, suppressedRepeats: suppressed };
-      deps.logger.warn({ clientId, ip: ctx.ip, path: ctx.path, ...details }, 'client request rejected: failed-attempt delay running');
+      // The id is unchecked input: a long one is cut, as the audit record cuts it.
+      deps.logger.warn({ clientId: clientId?.slice(0, MAX_LOGGED_CLIENT_ID_LENGTH), ip: ctx.ip, path: ctx.path, ...details }, 'client request rejected: failed-attempt delay running');
       const header = (name: string) => (ctx.get(name) === '' ? null : ctx.get(name));
       await deps.audit?.record({ type: 'login.throttled', clientId: clientId ?? null, details, context: { ip: ctx.ip, userAgent: header('user-agent'), requestId: header('x-request-id') } });
     }
@@ -112,7 +116,9 @@ export function createClientAuthThrottle(deps: ClientAuthThrottleDeps): ClientAu
       const headerClientId = basicClientId(ctx.get('authorization'));
       // Only a registered service has a counter of its own. All unknown client ids from one network share one,
       // whose key has an empty id, which no service has. So an id that is new on every guess adds no row, and
-      // the guesses are delayed after as many failures as a service's would be.
+      // the guesses are delayed after as many failures as a service's would be. While that shared counter
+      // delays a network, unknown ids from it get 429 and registered ones 401. That reveals no secret, because
+      // client ids are public: every authorization request shows one.
       const clientId = headerClientId !== undefined && (await deps.isRegisteredClient(headerClientId)) ? headerClientId : undefined;
       const addressKeys: ThrottleKey[] = [
         { scope: 'client.ip', id: canonicalIp(ctx.ip) },
