@@ -37,7 +37,7 @@ export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_crede
 const ID_TOKEN_SIGNING_ALGORITHMS = SIGNING_ALGORITHMS satisfies readonly IdTokenSigningAlgorithm[];
 
 /** Letters, digits, dot, dash and underscore: a client id appears in URLs and logs unescaped. */
-const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export const organizationSchema = z.strictObject({
   id: externalId,
