@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/events.js';
 import { createClientAuthThrottle, type Throttle } from '../throttling/index.js';
 import type { ClientDirectory } from './clients.js';
-import { createRegistrationCheck } from './client-registration-check.js';
 import { ROUTES } from './scopes.js';
 
 /** The endpoints where a client secret is checked; the token endpoint also checks codes and refresh tokens. */
@@ -23,7 +22,7 @@ export function installClientAuthThrottle(provider: Provider, deps: { throttle: 
     ...throttleDeps,
     clientAuthPaths: CLIENT_AUTH_PATHS,
     tokenPath: ROUTES.token,
-    isRegisteredClient: createRegistrationCheck(clients),
+    isRegisteredClient: async (clientId) => (await clients.metadata(clientId)) !== undefined,
   });
   provider.use((ctx, next) => guard.middleware(ctx, next));
   const noteError = (ctx: KoaContextWithOIDC, error: unknown) => guard.noteError(ctx, error);

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/load.js';
+import { CLIENT_ID_PATTERN } from '../importer/format.js';
 import type { Sealer } from '../keys/sealer.js';
 import { ROLE_KINDS, type RoleKind } from '../roles/kinds.js';
 import type { DatabaseSchema } from '../storage/schema.js';
@@ -48,6 +49,8 @@ export function createClientDirectory(db: Kysely<DatabaseSchema>, sealer: Sealer
   };
   const accountProfile: ServiceProfile = { clientId: ACCOUNT_CLIENT_ID, displayName: 'Пропуск', homeUrl: accountHome, acceptedRoleKinds: ROLE_KINDS };
   const cache = createServiceCache(async (clientId): Promise<DirectoryEntry | undefined> => {
+    // Imports accept only ids of this form, so any other id needs no database read.
+    if (!CLIENT_ID_PATTERN.test(clientId)) return undefined;
     const service = await findService(db, clientId);
     return service === undefined ? undefined : { metadata: clientMetadata(service, sealer), profile: serviceProfile(service) };
   });
