@@ -24,7 +24,7 @@ export interface ClientAuthThrottleDeps {
   clientAuthPaths: readonly string[];
   /** Path of the token endpoint, where codes and refresh tokens are checked too. */
   tokenPath: string;
-  /** True when a service with this client id is registered. */
+  /** Check whether a service with this client id is registered. */
   isRegisteredClient(clientId: string): Promise<boolean>;
 }
 
@@ -58,7 +58,7 @@ export function basicClientId(authorization: string): string | undefined {
   }
 }
 
-/** Client ids are short keys; a longer id from the Basic header is cut to this length in the log line. */
+/** Maximum length of a client id in the log line. Client ids are short keys, so a longer one from the Basic header is cut. */
 const MAX_LOGGED_CLIENT_ID_LENGTH = 128;
 
 type Outcome = 'success' | 'invalid_client' | 'invalid_grant' | 'other';
